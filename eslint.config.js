@@ -1,0 +1,73 @@
+// The Espruino compatibility lint: everything in lib/ and firmware/ runs on the device, whose interpreter lacks
+// syntax and APIs that TypeScript and esbuild happily pass through (../shared/docs/espruino.md, A2).
+import tseslint from "typescript-eslint";
+
+const espruinoSyntax = [
+  ["AssignmentPattern", "default values and default parameters"],
+  ["ObjectPattern", "destructuring"],
+  ["ArrayPattern", "destructuring"],
+  ["RestElement", "rest parameters and rest elements"],
+  ["SpreadElement", "spread"],
+  ["Property[computed=true]", "computed object keys"],
+  ["[generator=true]", "generators"],
+  ["[async=true]", "async functions (esbuild lowers them to generators)"],
+  ["AwaitExpression", "await"],
+  ["LabeledStatement", "labels"],
+  ["TaggedTemplateExpression", "tagged templates"],
+  ["MetaProperty", "new.target / import.meta"],
+  ["PrivateIdentifier", "#private fields (esbuild lowers them to WeakMap)"],
+  ["ClassDeclaration[superClass.name='Error']", "classes extending Error"],
+  ["ClassExpression[superClass.name='Error']", "classes extending Error"],
+  ["Literal[regex.pattern=/\\{\\d|\\(\\?[=!<]/]", "regex numeric quantifiers and lookaround (they silently never match)"],
+  ["TSParameterProperty[parameter.type='AssignmentPattern']", "parameter properties with defaults"],
+  ["ForOfStatement > VariableDeclaration.left > VariableDeclarator > ObjectPattern", "destructuring"],
+  ["TSEnumDeclaration", "enums (esbuild emits an IIFE with computed assignments that depends on ordering)"],
+].map(function (pair) {
+  return { selector: pair[0], message: "Espruino does not support " + pair[1] + "." };
+});
+
+const missingGlobals = ["Map", "Set", "WeakMap", "WeakSet", "WeakRef", "Symbol", "Reflect", "Proxy", "BigInt",
+  "TextDecoder", "TextEncoder", "queueMicrotask", "setImmediate", "RangeError", "escape", "unescape", "Buffer",
+  "process"].map(function (name) {
+  return { name: name, message: name + " does not exist on Espruino." };
+});
+
+const missingProperties = [
+  ["Number", ["isFinite", "isInteger", "isNaN", "isSafeInteger", "parseInt", "parseFloat", "MAX_SAFE_INTEGER", "EPSILON"]],
+  ["Math", ["trunc", "fround", "imul", "clz32", "log2", "log10", "hypot", "cbrt", "sinh", "expm1", "log1p"]],
+  ["Array", ["from", "of"]],
+  ["Object", ["is", "freeze", "seal", "getOwnPropertySymbols"]],
+  ["Date", ["UTC"]],
+  ["String", ["raw", "fromCodePoint"]],
+  ["ArrayBuffer", ["isView"]],
+  ["Promise", ["race", "allSettled", "any"]],
+].reduce(function (all, entry) {
+  return all.concat(entry[1].map(function (property) {
+    return { object: entry[0], property: property, message: entry[0] + "." + property + " does not exist on Espruino." };
+  }));
+}, []);
+
+const missingMethods = ["flat", "flatMap", "at", "copyWithin", "lastIndexOf", "reduceRight", "trimStart",
+  "trimEnd", "replaceAll", "codePointAt", "normalize", "localeCompare", "matchAll", "finally", "toPrecision",
+  "setUTCHours", "toLocaleString", "propertyIsEnumerable", "isPrototypeOf"].map(function (name) {
+  return { selector: "MemberExpression[computed=false] > Identifier.property[name='" + name + "']",
+    message: "." + name + "() does not exist on Espruino." };
+});
+
+export default [
+  { ignores: ["node_modules/**", "dist/**"] },
+  {
+    files: ["lib/**/*.ts", "firmware/**/*.ts"],
+    languageOptions: { parser: tseslint.parser, ecmaVersion: 2022, sourceType: "module" },
+    plugins: { "@typescript-eslint": tseslint.plugin },
+    rules: {
+      "no-use-before-define": "off",
+      "@typescript-eslint/no-use-before-define": ["error", { functions: true, classes: true, variables: true }],
+      "no-loop-func": "error",
+      "no-var": "error",
+      "no-restricted-syntax": ["error"].concat(espruinoSyntax, missingMethods),
+      "no-restricted-globals": ["error"].concat(missingGlobals),
+      "no-restricted-properties": ["error"].concat(missingProperties),
+    },
+  },
+];
