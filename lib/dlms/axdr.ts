@@ -1,0 +1,144 @@
+// A-XDR decoding of DLMS Data values (han-spec.md 3.3), with hard bounds: no read past the end, a nesting
+// limit, and element counts checked against the bytes left, so that a hostile frame cannot cost memory.
+
+export const T_NULL = 0x00;
+export const T_ARRAY = 0x01;
+export const T_STRUCTURE = 0x02;
+export const T_BOOLEAN = 0x03;
+export const T_BIT_STRING = 0x04;
+export const T_INT32 = 0x05;
+export const T_UINT32 = 0x06;
+export const T_OCTET_STRING = 0x09;
+export const T_VISIBLE_STRING = 0x0a;
+export const T_UTF8_STRING = 0x0c;
+export const T_BCD = 0x0d;
+export const T_INT8 = 0x0f;
+export const T_INT16 = 0x10;
+export const T_UINT8 = 0x11;
+export const T_UINT16 = 0x12;
+export const T_INT64 = 0x14;
+export const T_UINT64 = 0x15;
+export const T_ENUM = 0x16;
+export const T_FLOAT32 = 0x17;
+export const T_FLOAT64 = 0x18;
+export const T_DATE_TIME = 0x19;
+export const T_DATE = 0x1a;
+export const T_TIME = 0x1b;
+
+const MAX_DEPTH = 8;
+
+/** One decoded value. Numbers for numeric types (64-bit ones lose precision past 2^53), strings for visible and
+ *  UTF-8 strings (one char per byte), bytes for octet strings, bit strings and date/time types, children for
+ *  arrays and structures. */
+export interface AxdrNode {
+  tag: number;
+  value: number | boolean | string | Uint8Array | AxdrNode[] | null;
+}
+
+export interface Cursor {
+  bytes: Uint8Array;
+  pos: number;
+  end: number;
+}
+
+export function cursor(bytes: Uint8Array, pos: number, end: number): Cursor {
+  return { bytes: bytes, pos: pos, end: end };
+}
+
+function need(c: Cursor, n: number): void {
+  if (n < 0 || c.pos + n > c.end) throw new Error("A-XDR: value runs past the end (" + n + " bytes at " + c.pos + ")");
+}
+
+function u8(c: Cursor): number {
+  need(c, 1);
+  return c.bytes[c.pos++];
+}
+
+function uint(c: Cursor, n: number): number {
+  need(c, n);
+  let v = 0;
+  for (let i = 0; i < n; i++) v = v * 256 + c.bytes[c.pos++];
+  return v;
+}
+
+function int(c: Cursor, n: number): number {
+  const v = uint(c, n);
+  const half = Math.pow(2, 8 * n - 1);
+  return v >= half ? v - 2 * half : v;
+}
+
+/** A-XDR length: one byte below 0x80, else 0x8n followed by n big-endian bytes. */
+export function axdrLength(c: Cursor): number {
+  const first = u8(c);
+  if (first < 0x80) return first;
+  const n = first & 0x7f;
+  if (n === 0 || n > 4) throw new Error("A-XDR: bad length prefix 0x" + first.toString(16));
+  return uint(c, n);
+}
+
+function take(c: Cursor, n: number): Uint8Array {
+  need(c, n);
+  const out = c.bytes.subarray(c.pos, c.pos + n);
+  c.pos += n;
+  return out;
+}
+
+function chars(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+  return s;
+}
+
+function float(c: Cursor, n: number): number {
+  const raw = take(c, n);
+  const view = new DataView(raw.buffer, raw.byteOffset, n);
+  return n === 4 ? view.getFloat32(0, false) : view.getFloat64(0, false);
+}
+
+/** Reads one Data value at the cursor. Throws an Error with a readable message on malformed input. */
+export function readData(c: Cursor, depth: number): AxdrNode {
+  const tag = u8(c);
+  switch (tag) {
+    case T_NULL: return { tag: tag, value: null };
+    case T_ARRAY:
+    case T_STRUCTURE: {
+      if (depth >= MAX_DEPTH) throw new Error("A-XDR: nesting deeper than " + MAX_DEPTH);
+      const count = axdrLength(c);
+      // Every element takes at least its tag byte.
+      if (count > c.end - c.pos) throw new Error("A-XDR: " + count + " elements cannot fit in " + (c.end - c.pos) + " bytes");
+      const items: AxdrNode[] = [];
+      for (let i = 0; i < count; i++) items.push(readData(c, depth + 1));
+      return { tag: tag, value: items };
+    }
+    case T_BOOLEAN: return { tag: tag, value: u8(c) !== 0 };
+    case T_BIT_STRING: return { tag: tag, value: take(c, Math.ceil(axdrLength(c) / 8)) };
+    case T_INT32: return { tag: tag, value: int(c, 4) };
+    case T_UINT32: return { tag: tag, value: uint(c, 4) };
+    case T_OCTET_STRING: return { tag: tag, value: take(c, axdrLength(c)) };
+    case T_VISIBLE_STRING:
+    case T_UTF8_STRING: return { tag: tag, value: chars(take(c, axdrLength(c))) };
+    case T_BCD: return { tag: tag, value: u8(c) };
+    case T_INT8: return { tag: tag, value: int(c, 1) };
+    case T_INT16: return { tag: tag, value: int(c, 2) };
+    case T_UINT8:
+    case T_ENUM: return { tag: tag, value: u8(c) };
+    case T_UINT16: return { tag: tag, value: uint(c, 2) };
+    case T_INT64: return { tag: tag, value: int(c, 8) };
+    case T_UINT64: return { tag: tag, value: uint(c, 8) };
+    case T_FLOAT32: return { tag: tag, value: float(c, 4) };
+    case T_FLOAT64: return { tag: tag, value: float(c, 8) };
+    case T_DATE_TIME: return { tag: tag, value: take(c, 12) };
+    case T_DATE: return { tag: tag, value: take(c, 5) };
+    case T_TIME: return { tag: tag, value: take(c, 4) };
+    default: throw new Error("A-XDR: unsupported type tag 0x" + tag.toString(16));
+  }
+}
+
+export function isNumeric(node: AxdrNode): boolean {
+  return typeof node.value === "number";
+}
+
+/** Children of an array or structure; null for anything else. */
+export function children(node: AxdrNode): AxdrNode[] | null {
+  return node.tag === T_ARRAY || node.tag === T_STRUCTURE ? node.value as AxdrNode[] : null;
+}

@@ -1,0 +1,202 @@
+// The HDLC frame reader: cuts a byte stream into frames by their 11-bit length field (HAN uses no byte stuffing,
+// so 0x7E and 0x7D occur inside frames), checks HCS and FCS, reassembles segmented frames, and resynchronises
+// after garbage, truncation and oversize frames. Every buffer has a fixed size.
+import { crc16x25 } from "../crc16";
+
+const FLAG = 0x7e;
+/** Format (2) + destination (1) + source (1) + control (1) + FCS (2): the smallest frame body. */
+const MIN_LENGTH = 7;
+const MAX_ADDRESS_BYTES = 4;
+
+export interface FrameCounters {
+  bytes_in: number;
+  frames_ok: number;
+  hcs_errors: number;
+  fcs_errors: number;
+  length_errors: number;
+  bytes_dropped: number;
+  oversize_frames: number;
+}
+
+export interface FrameReaderOptions {
+  /** Largest frame accepted, flags included (default 1024). */
+  maxFrameSize?: number;
+  /** Largest reassembled information field of a segmented message (default 4 frames). */
+  maxMessageSize?: number;
+  /** A complete information field: one frame's, or a segmented message's. Valid until the callback returns. */
+  onMessage: (info: Uint8Array) => void;
+  /** Every frame that passed its checks, flags included. Valid until the callback returns. */
+  onFrame?: (frame: Uint8Array) => void;
+}
+
+export function newFrameCounters(): FrameCounters {
+  return { bytes_in: 0, frames_ok: 0, hcs_errors: 0, fcs_errors: 0, length_errors: 0, bytes_dropped: 0,
+    oversize_frames: 0 };
+}
+
+export class FrameReader {
+  counters: FrameCounters;
+  private buf: Uint8Array;
+  private len: number;
+  private seg: Uint8Array;
+  private segLen: number;
+  /** True while the segments of a message are being collected. */
+  private segActive: boolean;
+  private onMessage: (info: Uint8Array) => void;
+  private onFrame: ((frame: Uint8Array) => void) | undefined;
+
+  constructor(options: FrameReaderOptions) {
+    const maxFrame = options.maxFrameSize || 1024;
+    this.buf = new Uint8Array(maxFrame);
+    this.len = 0;
+    this.seg = new Uint8Array(options.maxMessageSize || maxFrame * 4);
+    this.segLen = 0;
+    this.segActive = false;
+    this.onMessage = options.onMessage;
+    this.onFrame = options.onFrame;
+    this.counters = newFrameCounters();
+  }
+
+  push(bytes: Uint8Array): void {
+    this.counters.bytes_in += bytes.length;
+    let at = 0;
+    while (at < bytes.length) {
+      const n = Math.min(this.buf.length - this.len, bytes.length - at);
+      this.buf.set(bytes.subarray(at, at + n), this.len);
+      this.len += n;
+      at += n;
+      this.scan();
+    }
+  }
+
+  /** End of input: whatever is still buffered can no longer become a frame. */
+  flush(): void {
+    this.scan();
+    if (this.len > 0 && !this.onlyFlags()) {
+      this.counters.length_errors++;
+      this.counters.bytes_dropped += this.len;
+    }
+    this.len = 0;
+    if (this.segActive) {
+      this.counters.length_errors++;
+      this.segActive = false;
+      this.segLen = 0;
+    }
+  }
+
+  private onlyFlags(): boolean {
+    for (let i = 0; i < this.len; i++) if (this.buf[i] !== FLAG) return false;
+    return true;
+  }
+
+  /** Drops n bytes from the front; flags between frames are not counted as dropped. */
+  private drop(n: number, counted: boolean): void {
+    if (counted) {
+      for (let i = 0; i < n; i++) if (this.buf[i] !== FLAG) this.counters.bytes_dropped++;
+    }
+    this.buf.set(this.buf.subarray(n, this.len), 0);
+    this.len -= n;
+  }
+
+  private scan(): void {
+    for (;;) {
+      let start = 0;
+      while (start < this.len && this.buf[start] !== FLAG) start++;
+      if (start > 0) this.drop(start, true);
+      if (this.len < 3) return;
+      const f0 = this.buf[1];
+      if ((f0 & 0xf0) !== 0xa0) {
+        // A flag followed by a flag is the gap between two frames; anything else is noise.
+        this.counters.bytes_dropped += f0 === FLAG ? 0 : 1;
+        this.drop(1, false);
+        continue;
+      }
+      const length = ((f0 & 0x07) << 8) | this.buf[2];
+      if (length + 2 > this.buf.length) {
+        this.counters.oversize_frames++;
+        this.drop(1, true);
+        continue;
+      }
+      if (length < MIN_LENGTH) {
+        this.counters.length_errors++;
+        this.drop(1, true);
+        continue;
+      }
+      if (this.len < length + 2) return;
+      if (this.buf[length + 1] !== FLAG) {
+        this.counters.length_errors++;
+        this.drop(1, true);
+        continue;
+      }
+      if (!this.checkFrame(length)) {
+        this.drop(1, true);
+        continue;
+      }
+      // The closing flag stays: it may also open the next frame.
+      this.drop(length + 1, false);
+    }
+  }
+
+  /** Validates the frame at buf[0 .. length+1] and delivers it; false if it must be skipped. */
+  private checkFrame(length: number): boolean {
+    const b = this.buf;
+    let h = 3;
+    for (let part = 0; part < 2; part++) {
+      let n = 0;
+      while (h < length && (b[h] & 1) === 0 && n < MAX_ADDRESS_BYTES) { h++; n++; }
+      if (n >= MAX_ADDRESS_BYTES || h >= length) {
+        this.counters.length_errors++;
+        return false;
+      }
+      h++;
+    }
+    h++; // control
+    const fcsAt = length - 1;
+    let info = h;
+    if (fcsAt > h) {
+      if (fcsAt < h + 2) {
+        this.counters.length_errors++;
+        return false;
+      }
+      const hcs = crc16x25(b, 1, h);
+      if (b[h] !== (hcs & 255) || b[h + 1] !== (hcs >> 8)) {
+        this.counters.hcs_errors++;
+        return false;
+      }
+      info = h + 2;
+    }
+    const fcs = crc16x25(b, 1, fcsAt);
+    if (b[fcsAt] !== (fcs & 255) || b[fcsAt + 1] !== (fcs >> 8)) {
+      this.counters.fcs_errors++;
+      return false;
+    }
+    this.counters.frames_ok++;
+    if (this.onFrame) this.onFrame(b.subarray(0, length + 2));
+    this.deliver(b.subarray(info, fcsAt), (b[1] & 0x08) !== 0);
+    return true;
+  }
+
+  private deliver(info: Uint8Array, segmented: boolean): void {
+    if (!segmented && !this.segActive) {
+      this.onMessage(info);
+      return;
+    }
+    let from = 0;
+    // The LLC header belongs to the first segment only; some meters repeat it.
+    if (this.segActive && info.length >= 3 && info[0] === 0xe6 && info[1] === 0xe7 && info[2] === 0x00) from = 3;
+    if (this.segLen + info.length - from > this.seg.length) {
+      this.counters.oversize_frames++;
+      this.segActive = false;
+      this.segLen = 0;
+      return;
+    }
+    this.seg.set(info.subarray(from), this.segLen);
+    this.segLen += info.length - from;
+    this.segActive = segmented;
+    if (!segmented) {
+      const whole = this.seg.subarray(0, this.segLen);
+      this.segLen = 0;
+      this.onMessage(whole);
+    }
+  }
+}
