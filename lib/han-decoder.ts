@@ -6,7 +6,7 @@ import { readDataNotification, APDU_DATA_NOTIFICATION, APDU_GENERAL_GLO_CIPHERIN
   APDU_GENERAL_BLOCK_TRANSFER } from "./dlms/notification";
 import { detectLayout, layoutByName, Layout } from "./meters/layouts";
 import { ReadingBuilder } from "./meters/reading-builder";
-import type { Reading } from "./reading";
+import type { Reading, MeterIdentity } from "./reading";
 import { ScalingProfile, DEFAULT_SCALING } from "./scaling";
 
 export interface DecoderCounters extends FrameCounters {
@@ -33,9 +33,12 @@ export interface DecoderOptions {
 
 const LLC = [0xe6, 0xe7, 0x00];
 
-const UNSUPPORTED_APDUS: { [tag: number]: string } = {};
-UNSUPPORTED_APDUS[APDU_GENERAL_GLO_CIPHERING] = "encrypted APDU (general-glo-ciphering)";
-UNSUPPORTED_APDUS[APDU_GENERAL_BLOCK_TRANSFER] = "general block transfer";
+/** Inputs recognised by their first byte that this decoder does not read yet. */
+const UNSUPPORTED_INPUTS: { [tag: number]: string } = {};
+UNSUPPORTED_INPUTS[APDU_GENERAL_GLO_CIPHERING] = "encrypted APDU (general-glo-ciphering)";
+UNSUPPORTED_INPUTS[APDU_GENERAL_BLOCK_TRANSFER] = "general block transfer";
+UNSUPPORTED_INPUTS[0x68] = "M-Bus long frame";
+UNSUPPORTED_INPUTS[0x2f] = "DSMR/P1 ASCII telegram";
 
 export class HanDecoder {
   counters: DecoderCounters;
@@ -43,9 +46,12 @@ export class HanDecoder {
   private profile: ScalingProfile;
   private forced: Layout | null;
   private options: DecoderOptions;
+  /** The identity from the last list that carried one: list 1 carries none, yet its readings belong to a meter. */
+  private identity: MeterIdentity | null;
 
   constructor(options: DecoderOptions) {
     this.options = options;
+    this.identity = null;
     const s = options.scaling || {};
     this.profile = {
       country: s.country || DEFAULT_SCALING.country,
@@ -80,7 +86,8 @@ export class HanDecoder {
     this.reader.flush();
   }
 
-  /** Decodes one message that arrives without HDLC: a bare LLC payload (E6 E7 00 ...) or an APDU (0F ...). */
+  /** Decodes one message that arrives without HDLC: a bare LLC payload (E6 E7 00 ...) or an APDU (0F ...).
+   *  Other framings (M-Bus, DSMR) and encrypted or block-transfer APDUs are counted as unsupported. */
   decodeMessage(bytes: Uint8Array): Reading | null {
     this.counters.bytes_in += bytes.length;
     return this.deliver(bytes);
@@ -91,7 +98,7 @@ export class HanDecoder {
     if (info.length >= 3 && info[0] === LLC[0] && info[1] === LLC[1] && info[2] === LLC[2]) start = 3;
     const tag = info.length > start ? info[start] : -1;
     if (tag !== APDU_DATA_NOTIFICATION) {
-      const why = UNSUPPORTED_APDUS[tag];
+      const why = UNSUPPORTED_INPUTS[tag];
       if (why) {
         this.counters.unsupported++;
         if (this.options.onUnsupported) this.options.onUnsupported(why);
@@ -116,9 +123,23 @@ export class HanDecoder {
       this.fail((e as Error).message);
       return null;
     }
+    this.rememberIdentity(reading.meter);
     this.counters.readings++;
     this.options.onReading(reading);
     return reading;
+  }
+
+  private rememberIdentity(meter: MeterIdentity): void {
+    const known = this.identity;
+    if (meter.id !== null) {
+      this.identity = { id: meter.id, type: meter.type, list_version: meter.list_version,
+        manufacturer: meter.manufacturer };
+    } else if (known) {
+      meter.id = known.id;
+      meter.type = known.type;
+      meter.list_version = known.list_version;
+      meter.manufacturer = known.manufacturer;
+    }
   }
 
   private fail(why: string): void {

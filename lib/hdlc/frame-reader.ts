@@ -69,12 +69,14 @@ export class FrameReader {
     }
   }
 
-  /** End of input: whatever is still buffered can no longer become a frame. */
+  /** End of input, or the line has gone quiet (a meter sends each frame without pauses): a frame still
+   *  incomplete never will be, so it is counted, and whatever it was hiding is scanned again. */
   flush(): void {
-    this.scan();
-    if (this.len > 0 && !this.onlyFlags()) {
+    for (;;) {
+      this.scan();
+      if (this.onlyFlags()) break;
       this.counters.length_errors++;
-      this.counters.bytes_dropped += this.len;
+      this.drop(1, true);
     }
     this.len = 0;
     if (this.segActive) {
