@@ -2,7 +2,7 @@
 // (A-XDR) -> the maker's layout -> Reading. Nothing here throws at the caller: every rejected input is counted.
 import { FrameReader, FrameCounters, newFrameCounters } from "./hdlc/frame-reader";
 import { toBytes } from "./bytes";
-import { readDataNotification, APDU_DATA_NOTIFICATION, APDU_GENERAL_GLO_CIPHERING,
+import { readDataNotification, DataNotification, APDU_DATA_NOTIFICATION, APDU_GENERAL_GLO_CIPHERING,
   APDU_GENERAL_BLOCK_TRANSFER } from "./dlms/notification";
 import { detectLayout, layoutByName, Layout } from "./meters/layouts";
 import { ReadingBuilder } from "./meters/reading-builder";
@@ -27,6 +27,8 @@ export interface DecoderOptions {
   onFrame?: (frame: Uint8Array) => void;
   /** A well-formed message this decoder cannot read yet (encrypted, block transfer, ...). */
   onUnsupported?: (why: string) => void;
+  /** Every Data-Notification parsed, before its layout is applied (for `npm run decode -- --tree`). */
+  onNotification?: (apdu: DataNotification) => void;
   /** A message that failed to decode, with the reason, for the log. */
   onError?: (why: string) => void;
 }
@@ -110,6 +112,7 @@ export class HanDecoder {
     let reading: Reading;
     try {
       const apdu = readDataNotification(info, start, info.length);
+      if (this.options.onNotification) this.options.onNotification(apdu);
       const layout = this.forced || detectLayout(apdu.body);
       if (!layout) {
         this.counters.unknown_layouts++;

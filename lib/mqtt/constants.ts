@@ -38,6 +38,14 @@ export const SUBACK_FAILURE = 0x80;
 /** Largest remaining length the 4-byte encoding can carry. */
 export const MAX_REMAINING_LENGTH = 268435455;
 
+const PACKET_NAMES = ["reserved", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP",
+  "SUBSCRIBE", "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT", "reserved"];
+
+/** The name of a packet type, for error texts. */
+export function packetName(type: number): string {
+  return PACKET_NAMES[type & 15];
+}
+
 /** CONNACK return codes 1..5 as text; 0 is "accepted". */
 const CONNACK_ERRORS = ["", "unacceptable protocol version", "identifier rejected", "server unavailable",
   "bad user name or password", "not authorised"];
