@@ -62,6 +62,8 @@ function uint(c: Cursor, n: number): number {
 }
 
 function int(c: Cursor, n: number): number {
+  // The high word carries the sign, so that a 64-bit value near zero stays exact.
+  if (n === 8) return int(c, 4) * 4294967296 + uint(c, 4);
   const v = uint(c, n);
   const half = Math.pow(2, 8 * n - 1);
   return v >= half ? v - 2 * half : v;
@@ -117,7 +119,10 @@ export function readData(c: Cursor, depth: number): AxdrNode {
     case T_OCTET_STRING: return { tag: tag, value: take(c, axdrLength(c)) };
     case T_VISIBLE_STRING:
     case T_UTF8_STRING: return { tag: tag, value: chars(take(c, axdrLength(c))) };
-    case T_BCD: return { tag: tag, value: u8(c) };
+    case T_BCD: {
+      const b = u8(c);
+      return { tag: tag, value: (b >> 4) * 10 + (b & 15) };
+    }
     case T_INT8: return { tag: tag, value: int(c, 1) };
     case T_INT16: return { tag: tag, value: int(c, 2) };
     case T_UINT8:

@@ -1,4 +1,6 @@
-// A small seeded PRNG (mulberry32) so that every random test replays exactly.
+// The simulator's seeded random source in the shape the tests use, so that every random test replays exactly.
+import { createRng, randomInt } from "../../lib/sim/random";
+
 export interface Rng {
   /** [0, 1) */
   next(): number;
@@ -7,13 +9,6 @@ export interface Rng {
 }
 
 export function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (n: number) => Math.floor(next() * n) };
+  const source = createRng(seed);
+  return { next: source, int: (n: number) => randomInt(source, 0, n - 1) };
 }

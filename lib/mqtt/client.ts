@@ -1,0 +1,408 @@
+// The device's MQTT 3.1.1 client. It runs over any socket shaped like Espruino's `net` socket, keeps a retained
+// status topic ("online" after each CONNACK, the last will "offline" otherwise), subscribes to its topics, sends
+// QoS 0 and QoS 1 messages (queued while offline) and reconnects by itself after any loss, forever, with backoff.
+//
+// Events: "connect" (session up), "close" (reason text; after every failed attempt or lost session),
+// "message" (topic text, payload bytes as a binary string).
+import { Backoff } from "./backoff";
+import type { Clock } from "./clock";
+import { systemClock } from "./clock";
+import {
+  CONNACK, PROTOCOL_LEVEL, PROTOCOL_NAME, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBACK, SUBACK_FAILURE,
+  connackError, packetName,
+} from "./constants";
+import { Emitter } from "./emitter";
+import type { Listener } from "./emitter";
+import { Inflight, LAST_WINDOW_ID } from "./inflight";
+import { KeepAlive } from "./keepalive";
+import type { Packet, PublishPacket, Subscription } from "./packets";
+import { PacketParser } from "./parser";
+import { OfflineQueue } from "./queue";
+import type { KeptStore, OutMessage } from "./queue";
+import { utf8Encode } from "./utf8";
+import {
+  DISCONNECT_BYTES, PINGREQ_BYTES, encodeAck, encodeConnect, encodePublish, encodeSubscribe,
+} from "./writer";
+
+/** What the client needs from a connection: Espruino's `net`/`tls` socket, or scripts/mqtt-node-transport.ts. Data
+ *  goes both ways as binary strings. */
+export interface MqttSocket {
+  write(data: string): void;
+  end(): void;
+  on(event: "connect" | "data" | "close" | "error", fn: Listener): void;
+}
+
+export interface ClientOptions {
+  /** Opens a new connection to the broker; called for every attempt. May throw (no network): that counts as a
+   *  failed attempt. */
+  connect: () => MqttSocket;
+  clientId: string;
+  /** Gets a retained "online" after each CONNACK; the last will sets it to a retained "offline" (QoS 1). */
+  statusTopic: string;
+  username?: string;
+  password?: string;
+  /** Seconds; 0 turns keep-alive off. Default 60. */
+  keepAlive?: number;
+  /** Default true. */
+  cleanSession?: boolean;
+  /** Subscribed after each CONNACK (e.g. the device command topic and homeassistant/status). */
+  subscriptions?: Subscription[];
+  /** Default: the globals. */
+  clock?: Clock;
+  /** Jitter source in [0, 1). Default Math.random. */
+  random?: () => number;
+  /** First reconnect delay in ms. Default 1000. */
+  backoffBase?: number;
+  /** Longest reconnect delay in ms. Default 60000. A session that lasted this long resets the backoff. */
+  backoffCap?: number;
+  /** Ms from opening the socket to CONNACK. Default 10000. */
+  connectTimeout?: number;
+  /** Largest packet accepted from the broker, in bytes. Default 4096. */
+  maxPacketSize?: number;
+  /** QoS 1 messages awaiting PUBACK at once. Default 4. */
+  maxInflight?: number;
+  /** Messages held while offline. Default 16. */
+  queueSize?: number;
+  /** Persists messages published with `keep` until they are delivered. */
+  keptStore?: KeptStore;
+}
+
+export interface PublishOptions {
+  /** 0 or 1; anything higher is sent as 1. */
+  qos?: number;
+  retain?: boolean;
+  /** Never dropped for a droppable message when the offline queue is full; saved to the KeptStore. */
+  keep?: boolean;
+}
+
+export interface MqttStats {
+  connected: boolean;
+  /** Connection attempts, the first one included. */
+  attempts: number;
+  /** Sessions established (CONNACK accepted). */
+  connects: number;
+  /** Sessions established after the first. */
+  reconnects: number;
+  queueDrops: number;
+  keptDrops: number;
+  parseErrors: number;
+  queued: number;
+  inflight: number;
+  lastError: string;
+}
+
+const IDLE = 0;
+const CONNECTING = 1;
+const CONNECTED = 2;
+const WAITING = 3;
+const STOPPED = 4;
+
+/** Identifiers outside the QoS 1 window: the status message and the subscription are sent again on every
+ *  connection, so they need no tracking and their acknowledgements are not waited for. */
+const STATUS_ID = LAST_WINDOW_ID + 1;
+const SUBSCRIBE_ID = LAST_WINDOW_ID + 2;
+
+function pick(value: number | undefined, fallback: number): number {
+  return value === undefined ? fallback : value;
+}
+
+/** Text for whatever a socket or a listener threw or reported: Espruino gives {code, message}, Node an Error. */
+function errorText(e: unknown): string {
+  const message = e && typeof e === "object" ? (e as { message?: unknown }).message : undefined;
+  return message !== undefined ? String(message) : String(e);
+}
+
+/** PUBLISH topics: non-empty, no wildcards, at most 65535 bytes. */
+function validTopic(topic: string): boolean {
+  return topic.length > 0 && topic.indexOf("+") < 0 && topic.indexOf("#") < 0 && utf8Encode(topic).length < 65536;
+}
+
+export class MqttClient extends Emitter {
+  private readonly opts: ClientOptions;
+  private readonly clock: Clock;
+  private readonly parser: PacketParser;
+  private readonly keepAlive: KeepAlive;
+  private readonly backoff: Backoff;
+  private readonly inflight: Inflight;
+  private readonly queue: OfflineQueue;
+  private readonly backoffCap: number;
+  private readonly connectTimeout: number;
+  private sock: MqttSocket | null = null;
+  private state = IDLE;
+  /** The connect timeout while connecting, the reconnect delay while waiting. */
+  private timer: unknown = null;
+  private connectedAt = 0;
+  private attempts = 0;
+  private connects = 0;
+  private parseErrors = 0;
+  private lastError = "";
+
+  constructor(opts: ClientOptions) {
+    super();
+    this.opts = opts;
+    this.clock = opts.clock || systemClock;
+    this.backoffCap = pick(opts.backoffCap, 60000);
+    this.connectTimeout = pick(opts.connectTimeout, 10000);
+    this.parser = new PacketParser((p) => this.handle(p), opts.maxPacketSize);
+    this.keepAlive = new KeepAlive(this.clock, pick(opts.keepAlive, 60) * 1000, () => this.write(PINGREQ_BYTES),
+      () => this.lost("no packet from the broker within 1.5 keep-alive periods"));
+    this.backoff = new Backoff(pick(opts.backoffBase, 1000), this.backoffCap, opts.random || Math.random);
+    this.inflight = new Inflight(Math.max(1, pick(opts.maxInflight, 4)));
+    this.queue = new OfflineQueue(pick(opts.queueSize, 16));
+    if (opts.keptStore) {
+      const kept = opts.keptStore.load();
+      for (let i = 0; i < kept.length; i++) this.queue.push(kept[i]);
+    }
+  }
+
+  on(event: "connect", fn: () => void): this;
+  on(event: "close", fn: (reason: string) => void): this;
+  on(event: "message", fn: (topic: string, payload: string) => void): this;
+  on(event: string, fn: Listener): this {
+    return super.on(event, fn);
+  }
+
+  /** Starts connecting; from then on the client keeps itself connected until end(). */
+  start(): void {
+    if (this.state === IDLE) this.open();
+  }
+
+  /** Publishes the status "offline", disconnects cleanly (so the broker drops the will) and stops for good. */
+  end(): void {
+    if (this.state === CONNECTED) {
+      this.write(encodePublish(this.opts.statusTopic, "offline", 1, true, false, STATUS_ID));
+      this.write(DISCONNECT_BYTES);
+    }
+    this.state = STOPPED;
+    this.closeSocket();
+  }
+
+  /** Sends or queues a message; payload is text, sent as UTF-8. False when the topic is invalid, the client has
+   *  ended, or the message was dropped at once because the queue is full of kept messages. */
+  publish(topic: string, payload: string, options?: PublishOptions): boolean {
+    if (this.state === STOPPED || !validTopic(topic)) return false;
+    const msg: OutMessage = {
+      topic: topic,
+      payload: utf8Encode(payload),
+      qos: options && options.qos ? 1 : 0,
+      retain: !!(options && options.retain),
+      keep: !!(options && options.keep),
+    };
+    if (this.state === CONNECTED && this.queue.size() === 0 && (msg.qos === 0 || !this.inflight.full())) {
+      this.send(msg);
+      return true;
+    }
+    const dropped = this.queue.push(msg);
+    if (msg.keep || dropped && dropped.keep) this.saveKept();
+    return dropped !== msg;
+  }
+
+  isConnected(): boolean {
+    return this.state === CONNECTED;
+  }
+
+  stats(): MqttStats {
+    return {
+      connected: this.state === CONNECTED,
+      attempts: this.attempts,
+      connects: this.connects,
+      reconnects: this.connects > 0 ? this.connects - 1 : 0,
+      queueDrops: this.queue.dropped,
+      keptDrops: this.queue.keptDropped,
+      parseErrors: this.parseErrors,
+      queued: this.queue.size(),
+      inflight: this.inflight.size(),
+      lastError: this.lastError,
+    };
+  }
+
+  protected listenerFailed(error: unknown): void {
+    this.lastError = "listener threw: " + errorText(error);
+  }
+
+  private open(): void {
+    this.timer = null;
+    this.state = CONNECTING;
+    this.attempts++;
+    this.parser.reset();
+    let sock: MqttSocket;
+    try {
+      sock = this.opts.connect();
+    } catch (e) {
+      this.lost(errorText(e));
+      return;
+    }
+    this.sock = sock;
+    sock.on("connect", () => {
+      if (this.sock === sock) this.write(this.connectBytes());
+    });
+    sock.on("data", (data: string) => {
+      if (this.sock === sock) this.received(data);
+    });
+    sock.on("close", () => {
+      if (this.sock === sock) this.lost("connection closed");
+    });
+    sock.on("error", (e: unknown) => {
+      if (this.sock === sock) this.lost(errorText(e));
+    });
+    this.timer = this.clock.setTimeout(() => this.lost("no CONNACK within " + this.connectTimeout + " ms"),
+      this.connectTimeout);
+  }
+
+  private connectBytes(): string {
+    const o = this.opts;
+    return encodeConnect({
+      type: 1,
+      protocolName: PROTOCOL_NAME,
+      protocolLevel: PROTOCOL_LEVEL,
+      clientId: o.clientId,
+      keepAlive: pick(o.keepAlive, 60),
+      cleanSession: o.cleanSession !== false,
+      username: o.username === undefined ? null : o.username,
+      password: o.password === undefined ? null : utf8Encode(o.password),
+      will: { topic: o.statusTopic, payload: "offline", qos: 1, retain: true },
+    });
+  }
+
+  private received(data: string): void {
+    const error = this.parser.feed(data);
+    if (error !== null) {
+      this.parseErrors++;
+      this.lost("parse error: " + error);
+    }
+  }
+
+  private handle(p: Packet): void {
+    this.keepAlive.received();
+    if (this.state === CONNECTING) {
+      if (p.type === CONNACK) this.connack(p.returnCode);
+      else this.lost(packetName(p.type) + " before CONNACK");
+      return;
+    }
+    switch (p.type) {
+      case PUBLISH:
+        this.incoming(p);
+        break;
+      case PUBACK:
+        this.acked(p.packetId);
+        break;
+      case PUBREL:
+        this.write(encodeAck(PUBCOMP, p.packetId));
+        break;
+      case SUBACK:
+        if (p.granted.indexOf(SUBACK_FAILURE) >= 0) this.lastError = "subscription refused";
+        break;
+      case 5: // PUBREC
+      case 7: // PUBCOMP: both answer QoS 2, which this client never sends
+      case 11: // UNSUBACK
+      case 13: // PINGRESP: received() above is all it is for
+        break;
+      default:
+        this.lost("unexpected " + packetName(p.type));
+    }
+  }
+
+  private connack(returnCode: number): void {
+    if (returnCode !== 0) {
+      this.lost("connection refused: " + connackError(returnCode));
+      return;
+    }
+    this.clearTimer();
+    this.state = CONNECTED;
+    this.connects++;
+    this.connectedAt = this.clock.now();
+    this.keepAlive.start();
+    this.write(encodePublish(this.opts.statusTopic, "online", 1, true, false, STATUS_ID));
+    const subscriptions = this.opts.subscriptions;
+    if (subscriptions && subscriptions.length > 0) this.write(encodeSubscribe(SUBSCRIBE_ID, subscriptions));
+    this.inflight.forEach((id, m) => this.write(encodePublish(m.topic, m.payload, 1, m.retain, true, id)));
+    this.drain();
+    if (this.state === CONNECTED) this.emit("connect");
+  }
+
+  private incoming(p: PublishPacket): void {
+    if (p.qos === 1) this.write(encodeAck(PUBACK, p.packetId));
+    else if (p.qos === 2) this.write(encodeAck(PUBREC, p.packetId));
+    this.emit("message", p.topic, p.payload);
+  }
+
+  private acked(packetId: number): void {
+    const msg = this.inflight.release(packetId);
+    if (msg && msg.keep) this.saveKept();
+    this.drain();
+  }
+
+  private send(msg: OutMessage): void {
+    if (msg.qos === 0) {
+      this.write(encodePublish(msg.topic, msg.payload, 0, msg.retain, false, 0));
+      if (msg.keep) this.saveKept();
+    } else {
+      this.write(encodePublish(msg.topic, msg.payload, 1, msg.retain, false, this.inflight.add(msg)));
+    }
+  }
+
+  /** Sends queued messages while connected and the QoS 1 window has room. */
+  private drain(): void {
+    let next = this.queue.peek();
+    while (next !== null && this.state === CONNECTED && (next.qos === 0 || !this.inflight.full())) {
+      this.queue.shift();
+      this.send(next);
+      next = this.queue.peek();
+    }
+  }
+
+  private saveKept(): void {
+    const store = this.opts.keptStore;
+    if (!store) return;
+    const kept: OutMessage[] = [];
+    this.inflight.forEach(function (id, m) {
+      if (m.keep) kept.push(m);
+    });
+    this.queue.collectKept(kept);
+    store.save(kept);
+  }
+
+  private write(data: string): void {
+    const sock = this.sock;
+    if (sock === null) return;
+    try {
+      sock.write(data);
+    } catch (e) {
+      this.lost(errorText(e));
+      return;
+    }
+    this.keepAlive.sent();
+  }
+
+  /** The connection is gone (or never came): close it and try again after the backoff delay. */
+  private lost(reason: string): void {
+    const wasConnected = this.state === CONNECTED;
+    this.closeSocket();
+    this.lastError = reason;
+    if (wasConnected && this.clock.now() - this.connectedAt >= this.backoffCap) this.backoff.reset();
+    if (this.state !== STOPPED) {
+      this.state = WAITING;
+      this.timer = this.clock.setTimeout(() => this.open(), this.backoff.next());
+    }
+    this.emit("close", reason);
+  }
+
+  private closeSocket(): void {
+    const sock = this.sock;
+    this.sock = null;
+    this.keepAlive.stop();
+    this.clearTimer();
+    this.parser.reset();
+    if (sock === null) return;
+    try {
+      sock.end();
+    } catch (e) {
+      // Already closed: nothing is left to release.
+    }
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+  }
+}

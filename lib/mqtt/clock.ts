@@ -1,0 +1,26 @@
+// Time as the MQTT client sees it: injectable, so tests drive it with a fake clock. On the device the defaults
+// are Espruino's globals.
+
+export interface Clock {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  /** Milliseconds. Wall time on the device, which jumps when SNTP sets it, so nothing here relies on it for more
+   *  than a best-effort duration. */
+  now(): number;
+}
+
+// The ES5 library the device code is checked against has no timers; Espruino and Node both provide these.
+declare function setTimeout(fn: () => void, ms: number): unknown;
+declare function clearTimeout(handle: unknown): void;
+
+export const systemClock: Clock = {
+  setTimeout: function (fn: () => void, ms: number): unknown {
+    return setTimeout(fn, ms);
+  },
+  clearTimeout: function (handle: unknown): void {
+    clearTimeout(handle);
+  },
+  now: function (): number {
+    return Date.now();
+  },
+};

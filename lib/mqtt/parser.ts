@@ -1,0 +1,275 @@
+// Incremental MQTT 3.1.1 packet parser. It is fed the socket's chunks as they come (any split: a packet across
+// chunks, several packets in one chunk), hands each complete packet to a callback, and reports a malformed or
+// oversize packet as an error text: it never throws. After an error the stream cannot be trusted, so the parser
+// drops what it holds and the client closes the connection.
+//
+// It keeps at most one incomplete packet, and a packet's size is checked as soon as its fixed header is in, so
+// the memory it holds stays below maxPacketSize plus one chunk.
+import {
+  CONNACK, CONNECT, CONNECT_CLEAN, CONNECT_PASSWORD, CONNECT_USERNAME, CONNECT_WILL, CONNECT_WILL_RETAIN,
+  DISCONNECT, FLAG_DUP, FLAG_RETAIN, FLAGS_REQUIRED, PINGREQ, PINGRESP, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL,
+  SUBACK, SUBACK_FAILURE, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE, packetName,
+} from "./constants";
+import type { Packet, Subscription, Will } from "./packets";
+import { utf8Decode } from "./utf8";
+
+export const DEFAULT_MAX_PACKET_SIZE = 4096;
+
+/** Reads the fields of one packet body, s[pos, end). Any overrun or bad string clears `ok` instead of throwing, so a
+ *  decoder reads all its fields and checks once. */
+class Cursor {
+  pos: number;
+  ok = true;
+  constructor(readonly s: string, start: number, readonly end: number) {
+    this.pos = start;
+  }
+
+  byte(): number {
+    if (this.pos >= this.end) {
+      this.ok = false;
+      return 0;
+    }
+    return this.s.charCodeAt(this.pos++);
+  }
+
+  u16(): number {
+    const high = this.byte();
+    return high << 8 | this.byte();
+  }
+
+  /** A packet identifier, which must not be 0. */
+  id(): number {
+    const id = this.u16();
+    if (id === 0) this.ok = false;
+    return id;
+  }
+
+  /** Length-prefixed bytes. */
+  bytes(): string {
+    const n = this.u16();
+    if (!this.ok || this.pos + n > this.end) {
+      this.ok = false;
+      return "";
+    }
+    this.pos += n;
+    return this.s.substring(this.pos - n, this.pos);
+  }
+
+  /** Length-prefixed UTF-8 text. */
+  text(): string {
+    const n = this.u16();
+    const value = this.ok && this.pos + n <= this.end ? utf8Decode(this.s, this.pos, this.pos + n) : null;
+    if (value === null) {
+      this.ok = false;
+      return "";
+    }
+    this.pos += n;
+    return value;
+  }
+
+  /** A topic: non-empty text, and with `plain` also free of the + and # wildcards (a PUBLISH topic). */
+  topic(plain: boolean): string {
+    const t = this.text();
+    if (t === "" || plain && (t.indexOf("+") >= 0 || t.indexOf("#") >= 0)) this.ok = false;
+    return t;
+  }
+
+  rest(): string {
+    const value = this.s.substring(this.pos, this.end);
+    this.pos = this.end;
+    return value;
+  }
+
+  /** True when every field was valid and the body held nothing more. */
+  done(): boolean {
+    return this.ok && this.pos === this.end;
+  }
+}
+
+function decodeConnect(c: Cursor): Packet | null {
+  const protocolName = c.text();
+  const protocolLevel = c.byte();
+  const flags = c.byte();
+  const keepAlive = c.u16();
+  const clientId = c.text();
+  const willFlag = (flags & CONNECT_WILL) !== 0;
+  const willQos = flags >> 3 & 3;
+  const willRetain = (flags & CONNECT_WILL_RETAIN) !== 0;
+  // Reserved bit, QoS 3, will fields without the will flag, a password without a user name (3.1.2.3-3.1.2.9).
+  if (flags & 1 || willQos === 3 || !willFlag && (willQos !== 0 || willRetain) ||
+    (flags & CONNECT_PASSWORD) !== 0 && (flags & CONNECT_USERNAME) === 0) return null;
+  let will: Will | null = null;
+  if (willFlag) {
+    const topic = c.topic(true);
+    will = { topic: topic, payload: c.bytes(), qos: willQos, retain: willRetain };
+  }
+  const username = flags & CONNECT_USERNAME ? c.text() : null;
+  const password = flags & CONNECT_PASSWORD ? c.bytes() : null;
+  if (!c.done()) return null;
+  return { type: CONNECT, protocolName: protocolName, protocolLevel: protocolLevel, clientId: clientId,
+    keepAlive: keepAlive, cleanSession: (flags & CONNECT_CLEAN) !== 0, username: username, password: password,
+    will: will };
+}
+
+function decodePublish(flags: number, c: Cursor): Packet | null {
+  const qos = flags >> 1 & 3;
+  const dup = (flags & FLAG_DUP) !== 0;
+  if (qos === 3 || dup && qos === 0) return null;
+  const topic = c.topic(true);
+  const packetId = qos > 0 ? c.id() : 0;
+  if (!c.ok) return null;
+  return { type: PUBLISH, topic: topic, payload: c.rest(), qos: qos, retain: (flags & FLAG_RETAIN) !== 0, dup: dup,
+    packetId: packetId };
+}
+
+function decodeSubscribe(c: Cursor): Packet | null {
+  const packetId = c.id();
+  const subscriptions: Subscription[] = [];
+  while (c.ok && c.pos < c.end) {
+    const topic = c.topic(false);
+    const qos = c.byte();
+    if (qos > 2) return null;
+    subscriptions.push({ topic: topic, qos: qos });
+  }
+  return c.done() && subscriptions.length > 0 ? { type: SUBSCRIBE, packetId: packetId, subscriptions: subscriptions }
+    : null;
+}
+
+function decodeSuback(c: Cursor): Packet | null {
+  const packetId = c.id();
+  const granted: number[] = [];
+  while (c.ok && c.pos < c.end) {
+    const code = c.byte();
+    if (code > 2 && code !== SUBACK_FAILURE) return null;
+    granted.push(code);
+  }
+  return c.done() && granted.length > 0 ? { type: SUBACK, packetId: packetId, granted: granted } : null;
+}
+
+function decodeUnsubscribe(c: Cursor): Packet | null {
+  const packetId = c.id();
+  const topics: string[] = [];
+  while (c.ok && c.pos < c.end) topics.push(c.topic(false));
+  return c.done() && topics.length > 0 ? { type: UNSUBSCRIBE, packetId: packetId, topics: topics } : null;
+}
+
+function decodeConnack(c: Cursor): Packet | null {
+  const ackFlags = c.byte();
+  const returnCode = c.byte();
+  return c.done() && ackFlags < 2 ? { type: CONNACK, sessionPresent: ackFlags === 1, returnCode: returnCode } : null;
+}
+
+function decodeAck(type: 4 | 5 | 6 | 7 | 11, c: Cursor): Packet | null {
+  const packetId = c.id();
+  return c.done() ? { type: type, packetId: packetId } : null;
+}
+
+/** The packet whose first byte is `first` and whose body is s[start, end), or an error text. */
+export function decodePacket(first: number, s: string, start: number, end: number): Packet | string {
+  const type = first >> 4;
+  const flags = first & 15;
+  const c = new Cursor(s, start, end);
+  let p: Packet | null = null;
+  if (type === PUBLISH) {
+    p = decodePublish(flags, c);
+  } else if (flags !== (type === PUBREL || type === SUBSCRIBE || type === UNSUBSCRIBE ? FLAGS_REQUIRED : 0)) {
+    return "bad flags in " + packetName(type);
+  } else if (type === CONNECT) {
+    p = decodeConnect(c);
+  } else if (type === CONNACK) {
+    p = decodeConnack(c);
+  } else if (type === PUBACK || type === PUBREC || type === PUBREL || type === PUBCOMP || type === UNSUBACK) {
+    p = decodeAck(type, c);
+  } else if (type === SUBSCRIBE) {
+    p = decodeSubscribe(c);
+  } else if (type === SUBACK) {
+    p = decodeSuback(c);
+  } else if (type === UNSUBSCRIBE) {
+    p = decodeUnsubscribe(c);
+  } else if (type === PINGREQ || type === PINGRESP || type === DISCONNECT) {
+    p = start === end ? { type: type } : null;
+  } else {
+    return "reserved packet type " + type;
+  }
+  return p === null ? "malformed " + packetName(type) : p;
+}
+
+/** Bytes to a binary string, for callers that hold a Uint8Array. */
+function binaryString(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) out += String.fromCharCode(bytes[i]);
+  return out;
+}
+
+export class PacketParser {
+  /** Malformed or oversize packets seen. */
+  errors = 0;
+  private buf = "";
+  /** Bumped by reset(), so a feed() whose callback reset the parser stops handing out packets. */
+  private generation = 0;
+  /** Where the body starts; set by lengthAt() next to the length it returns. */
+  private bodyAt = 0;
+  private readonly maxSize: number;
+
+  constructor(private readonly onPacket: (p: Packet) => void, maxPacketSize?: number) {
+    this.maxSize = maxPacketSize === undefined ? DEFAULT_MAX_PACKET_SIZE : maxPacketSize;
+  }
+
+  /** Takes the next chunk. Returns null, or an error text when the stream holds a malformed or oversize packet. */
+  feed(chunk: string | Uint8Array): string | null {
+    const data = typeof chunk === "string" ? chunk : binaryString(chunk);
+    const s = this.buf.length > 0 ? this.buf + data : data;
+    const generation = this.generation;
+    let pos = 0;
+    while (pos < s.length) {
+      const length = this.lengthAt(s, pos);
+      if (length === -2) return this.fail("bad remaining length");
+      if (length === -1) break;
+      const end = this.bodyAt + length;
+      if (end - pos > this.maxSize) return this.fail("packet of " + (end - pos) + " bytes over " + this.maxSize);
+      if (end > s.length) break;
+      const p = decodePacket(s.charCodeAt(pos), s, this.bodyAt, end);
+      pos = end;
+      if (typeof p === "string") return this.fail(p);
+      this.onPacket(p);
+      if (generation !== this.generation) return null;
+    }
+    this.buf = pos === 0 ? s : s.substring(pos);
+    return null;
+  }
+
+  /** Drops any partial packet; for a new connection. */
+  reset(): void {
+    this.buf = "";
+    this.generation++;
+  }
+
+  /** Bytes held while waiting for the rest of a packet. */
+  buffered(): number {
+    return this.buf.length;
+  }
+
+  /** The remaining length of the packet at pos, with its body start in bodyAt; -1 when more bytes are needed, -2
+   *  when the field runs past its 4 bytes. */
+  private lengthAt(s: string, pos: number): number {
+    let length = 0;
+    let scale = 1;
+    for (let i = pos + 1; i < s.length; i++) {
+      const b = s.charCodeAt(i);
+      length += (b & 127) * scale;
+      if (b < 128) {
+        this.bodyAt = i + 1;
+        return length;
+      }
+      if (i === pos + 4) return -2;
+      scale *= 128;
+    }
+    return -1;
+  }
+
+  private fail(error: string): string {
+    this.reset();
+    this.errors++;
+    return error;
+  }
+}

@@ -1,0 +1,511 @@
+// Rejects what the Espruino interpreter cannot run (../shared/docs/espruino.md A2) in a bundled script. The lint
+// sees the TypeScript; this sees what esbuild actually emitted, helpers included, and it is the last look at
+// code that Espruino parses lazily (a function body is only parsed when it runs, so a device test would miss
+// syntax in code it never reached).
+//
+//   tsx scripts/check-bundle.ts dist/app.js [more.js ...]
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parse, type AnyNode, type Expression, type Pattern, type Program } from "acorn";
+import { fullAncestor, recursive, base, type RecursiveVisitors } from "acorn-walk";
+import {
+  ERROR_CLASSES, METHODS_PRESENT_ELSEWHERE, MISSING_ENGINE_GLOBALS, MISSING_GLOBALS, MISSING_METHODS,
+  MISSING_STATICS,
+} from "./espruino-missing";
+
+export interface Violation {
+  /** 1-based. */
+  line: number;
+  /** 1-based. */
+  column: number;
+  message: string;
+  snippet: string;
+}
+
+const MISSING_GLOBAL_NAMES = new Set(MISSING_GLOBALS.concat(MISSING_ENGINE_GLOBALS));
+
+/** Owner -> missing statics; `globalThis.Map` counts as a static of globalThis. */
+const MISSING_MEMBERS = new Map<string, Set<string>>(Object.keys(MISSING_STATICS).map(function (owner) {
+  return [owner, new Set(MISSING_STATICS[owner])] as [string, Set<string>];
+}).concat([["globalThis", MISSING_GLOBAL_NAMES]]));
+
+/** Method names judged at call sites: those missing everywhere Espruino has a method of that name. */
+const MISSING_METHOD_NAMES = new Set(Object.keys(MISSING_METHODS).reduce(function (all: string[], owner) {
+  return all.concat(MISSING_METHODS[owner]);
+}, []).filter(function (name) { return METHODS_PRESENT_ELSEWHERE.indexOf(name) < 0; }));
+
+/** Statics Espruino does have that share a name with a missing method (Object.keys vs Array.prototype.keys). */
+const PRESENT_STATICS: { [owner: string]: string[] } = { Object: ["keys", "values", "entries"] };
+
+const ERROR_CLASS_NAMES = new Set(ERROR_CLASSES);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Scopes: enough to tell a local binding from a global, so that minified names that happen to collide with a
+// global or with an alias elsewhere are not mistaken for it.
+
+type ScopeNode = AnyNode;
+
+function patternNames(pattern: Pattern | null, out: string[]): string[] {
+  if (!pattern) return out;
+  switch (pattern.type) {
+    case "Identifier": out.push(pattern.name); break;
+    case "ObjectPattern":
+      for (const prop of pattern.properties) patternNames(prop.type === "RestElement" ? prop : prop.value, out);
+      break;
+    case "ArrayPattern": for (const element of pattern.elements) patternNames(element, out); break;
+    case "RestElement": patternNames(pattern.argument, out); break;
+    case "AssignmentPattern": patternNames(pattern.left, out); break;
+    default: break;
+  }
+  return out;
+}
+
+function isFunction(node: AnyNode): boolean {
+  return node.type === "FunctionDeclaration" || node.type === "FunctionExpression" ||
+    node.type === "ArrowFunctionExpression";
+}
+
+/** The direct child nodes of a node, in source order. */
+function children(node: AnyNode): AnyNode[] {
+  const out: AnyNode[] = [];
+  for (const key of Object.keys(node)) {
+    const value = (node as unknown as { [key: string]: unknown })[key];
+    const items = Array.isArray(value) ? value : [value];
+    for (const item of items) {
+      if (item && typeof item === "object" && typeof (item as AnyNode).type === "string") out.push(item as AnyNode);
+    }
+  }
+  return out.sort(function (a, b) { return a.start - b.start; });
+}
+
+/** `var` names declared in a subtree, not counting nested functions. */
+function varNames(node: AnyNode, out: string[]): string[] {
+  if (node.type === "VariableDeclaration" && node.kind === "var") {
+    for (const declarator of node.declarations) patternNames(declarator.id, out);
+  }
+  for (const child of children(node)) if (!isFunction(child)) varNames(child, out);
+  return out;
+}
+
+/** Names a statement declares in the block it sits in (function declarations included). */
+function lexicalNames(statement: AnyNode, out: string[]): string[] {
+  if (statement.type === "VariableDeclaration" && statement.kind !== "var") {
+    for (const declarator of statement.declarations) patternNames(declarator.id, out);
+  } else if ((statement.type === "FunctionDeclaration" || statement.type === "ClassDeclaration") && statement.id) {
+    out.push(statement.id.name);
+  }
+  return out;
+}
+
+const scopeCache = new WeakMap<AnyNode, Set<string> | null>();
+
+/** The names a node binds for the code inside it, or null when it is not a scope. */
+function scopeNames(node: ScopeNode): Set<string> | null {
+  if (scopeCache.has(node)) return scopeCache.get(node) as Set<string> | null;
+  let names: string[] | null = null;
+  switch (node.type) {
+    case "Program":
+      names = varNames(node, []);
+      for (const statement of node.body) lexicalNames(statement, names);
+      break;
+    case "FunctionDeclaration":
+    case "FunctionExpression":
+    case "ArrowFunctionExpression":
+      names = [];
+      for (const param of node.params) patternNames(param, names);
+      if (node.type === "FunctionExpression" && node.id) names.push(node.id.name);
+      if (node.body.type === "BlockStatement") {
+        varNames(node.body, names);
+        for (const statement of node.body.body) lexicalNames(statement, names);
+      }
+      break;
+    case "BlockStatement":
+    case "StaticBlock":
+      names = [];
+      for (const statement of node.body) lexicalNames(statement, names);
+      break;
+    case "SwitchStatement":
+      names = [];
+      for (const switchCase of node.cases) for (const statement of switchCase.consequent) lexicalNames(statement, names);
+      break;
+    case "ForStatement":
+      names = node.init && node.init.type === "VariableDeclaration" ? lexicalNames(node.init, []) : [];
+      break;
+    case "ForInStatement":
+    case "ForOfStatement":
+      names = node.left.type === "VariableDeclaration" ? lexicalNames(node.left, []) : [];
+      break;
+    case "CatchClause":
+      names = patternNames(node.param || null, []);
+      break;
+    default:
+      break;
+  }
+  const result = names ? new Set(names) : null;
+  scopeCache.set(node, result);
+  return result;
+}
+
+/** The innermost scope in `ancestors` that binds `name`, or null for a global. */
+function bindingScope(name: string, ancestors: AnyNode[]): ScopeNode | null {
+  for (let i = ancestors.length - 1; i >= 0; i--) {
+    const names = scopeNames(ancestors[i]);
+    if (names && names.has(name)) return ancestors[i];
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Feature detection: esbuild's helpers (and careful code) read a missing API only after testing for it, e.g.
+// `typeof Proxy !== "undefined" ? new Proxy(...) : x` or `var s = Object.getOwnPropertySymbols; if (s) s(o)`.
+
+/** What stands for one missing API in a test: its global name, a member path, or an alias variable. */
+interface FeatureKey { ident: string | null; member: string | null }
+
+function staticName(node: AnyNode): string | null {
+  if (node.type !== "MemberExpression" || node.object.type !== "Identifier") return null;
+  if (!node.computed && node.property.type === "Identifier") return node.property.name;
+  if (node.computed && node.property.type === "Literal" && typeof node.property.value === "string") {
+    return node.property.value;
+  }
+  return null;
+}
+
+function memberPath(node: AnyNode): string | null {
+  const name = staticName(node);
+  return name === null ? null : (node as { object: { name: string } }).object.name + "." + name;
+}
+
+function names(node: AnyNode, key: FeatureKey): boolean {
+  if (node.type === "Identifier") return node.name === key.ident;
+  return key.member !== null && memberPath(node) === key.member;
+}
+
+/** 1 when the API is known present where `test` is truthy, -1 where it is falsy, 0 when the test says nothing. */
+function polarity(test: AnyNode, key: FeatureKey): number {
+  if (names(test, key)) return 1;
+  if (test.type === "UnaryExpression" && test.operator === "!") return -polarity(test.argument, key);
+  if (test.type === "LogicalExpression") {
+    const left = polarity(test.left, key);
+    const right = polarity(test.right, key);
+    if (test.operator === "&&" && (left === 1 || right === 1)) return 1;
+    if (test.operator === "||" && (left === -1 || right === -1)) return -1;
+    return 0;
+  }
+  if (test.type === "BinaryExpression" && ["===", "!==", "==", "!="].indexOf(test.operator) >= 0) {
+    const typeofSide = test.left.type === "UnaryExpression" ? test.left : test.right;
+    const otherSide = typeofSide === test.left ? test.right : test.left;
+    if (typeofSide.type === "UnaryExpression" && typeofSide.operator === "typeof" && names(typeofSide.argument, key) &&
+      otherSide.type === "Literal" && otherSide.value === "undefined") {
+      return test.operator.charAt(0) === "!" ? 1 : -1;
+    }
+  }
+  return 0;
+}
+
+/** True when the node at the end of `ancestors` only runs where a test has shown the API exists. */
+function isGuarded(ancestors: AnyNode[], key: FeatureKey): boolean {
+  for (let i = ancestors.length - 1; i > 0; i--) {
+    const child = ancestors[i];
+    const parent = ancestors[i - 1];
+    if (parent.type === "IfStatement" || parent.type === "ConditionalExpression") {
+      if (child === parent.consequent && polarity(parent.test, key) === 1) return true;
+      if (child === parent.alternate && polarity(parent.test, key) === -1) return true;
+    } else if (parent.type === "LogicalExpression" && child === parent.right) {
+      const wanted = parent.operator === "&&" ? 1 : parent.operator === "||" ? -1 : 0;
+      if (wanted !== 0 && polarity(parent.left, key) === wanted) return true;
+    }
+  }
+  return false;
+}
+
+/** True when the read at the end of `ancestors` is itself a test: `typeof X`, `if (X)`, `!X`, `X && ...`. */
+function isFeatureTest(ancestors: AnyNode[]): boolean {
+  const node = ancestors[ancestors.length - 1];
+  const parent = ancestors[ancestors.length - 2];
+  if (!parent) return false;
+  if (parent.type === "UnaryExpression" && (parent.operator === "typeof" || parent.operator === "!")) return true;
+  if (parent.type === "LogicalExpression") return true;
+  return (parent.type === "IfStatement" || parent.type === "ConditionalExpression") && parent.test === node;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Regular expressions: numeric quantifiers and lookaround silently never match on Espruino.
+
+function regexProblem(pattern: string): string | null {
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern.charAt(i);
+    if (ch === "\\") { i++; continue; }
+    if (inClass) { if (ch === "]") inClass = false; continue; }
+    if (ch === "[") { inClass = true; continue; }
+    if (ch === "{" && /^\{\d+(,\d*)?\}/.test(pattern.slice(i))) return "a numeric quantifier " + pattern.slice(i, pattern.indexOf("}", i) + 1);
+    if (ch === "(" && pattern.charAt(i + 1) === "?") {
+      const kind = pattern.slice(i + 2, i + 4);
+      if (kind.charAt(0) === "=" || kind.charAt(0) === "!") return "a lookahead (?" + kind.charAt(0);
+      if (kind === "<=" || kind === "<!") return "a lookbehind (?" + kind;
+    }
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Syntax Espruino does not parse or run.
+
+const SYNTAX: { [type: string]: string } = {
+  AssignmentPattern: "default values (default parameters or destructuring defaults)",
+  ObjectPattern: "destructuring",
+  ArrayPattern: "destructuring",
+  RestElement: "rest parameters and rest elements",
+  SpreadElement: "spread",
+  AwaitExpression: "await",
+  LabeledStatement: "labelled statements",
+  ChainExpression: "optional chaining",
+  TaggedTemplateExpression: "tagged templates",
+  MetaProperty: "new.target / import.meta",
+  PrivateIdentifier: "#private members",
+  PropertyDefinition: "class fields",
+  StaticBlock: "class static blocks",
+  ImportDeclaration: "ES module syntax",
+  ExportNamedDeclaration: "ES module syntax",
+  ExportDefaultDeclaration: "ES module syntax",
+  ExportAllDeclaration: "ES module syntax",
+  ImportExpression: "dynamic import()",
+};
+
+function syntaxProblem(node: AnyNode, ancestors: AnyNode[]): string | null {
+  if (SYNTAX[node.type]) return SYNTAX[node.type];
+  switch (node.type) {
+    case "Property":
+      return node.computed && ancestors[ancestors.length - 2].type === "ObjectExpression" ? "computed object keys" : null;
+    case "MethodDefinition":
+      return node.computed ? "computed class member keys" : null;
+    case "FunctionDeclaration":
+    case "FunctionExpression":
+    case "ArrowFunctionExpression":
+      if (node.generator) return "generators";
+      return node.async ? "async functions" : null;
+    case "ForOfStatement":
+      return node.await ? "for await" : null;
+    case "BinaryExpression":
+      return node.operator === "**" ? "the ** operator" : null;
+    case "AssignmentExpression":
+      if (node.operator === "**=") return "the **= operator";
+      return ["||=", "&&=", "??="].indexOf(node.operator) >= 0 ? "logical assignment " + node.operator : null;
+    case "ClassDeclaration":
+    case "ClassExpression":
+      return node.superClass && node.superClass.type === "Identifier" && ERROR_CLASS_NAMES.has(node.superClass.name) &&
+        bindingScope(node.superClass.name, ancestors) === null
+        ? "classes extending " + node.superClass.name + " (super(msg) throws); use new Error(msg)" : null;
+    case "Literal":
+      if ("bigint" in node && node.bigint) return "BigInt literals";
+      return "regex" in node && node.regex ? regexLiteralProblem(node.regex.pattern) : null;
+    case "NewExpression":
+    case "CallExpression":
+      return regexConstructorProblem(node, ancestors);
+    default:
+      return null;
+  }
+}
+
+function regexLiteralProblem(pattern: string): string | null {
+  const problem = regexProblem(pattern);
+  return problem ? "regular expressions with " + problem + " (never matches)" : null;
+}
+
+function regexConstructorProblem(node: AnyNode, ancestors: AnyNode[]): string | null {
+  if (node.type !== "NewExpression" && node.type !== "CallExpression") return null;
+  const pattern = node.arguments[0];
+  if (node.callee.type !== "Identifier" || node.callee.name !== "RegExp" || !pattern ||
+    pattern.type !== "Literal" || typeof pattern.value !== "string" || bindingScope("RegExp", ancestors) !== null) {
+    return null;
+  }
+  return regexLiteralProblem(pattern.value);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Missing APIs.
+
+interface Alias { key: FeatureKey; label: string }
+
+/** `var s = Object.getOwnPropertySymbols` (esbuild's helpers do this): the read is a feature probe, and the
+ *  alias's own uses are checked instead. */
+function aliasOf(node: AnyNode, ancestors: AnyNode[]): Alias | null {
+  if (node.type !== "VariableDeclarator" || node.id.type !== "Identifier" || !node.init) return null;
+  const label = missingApiLabel(node.init, ancestors.concat([node.init]));
+  return label ? { key: { ident: node.id.name, member: memberPath(node.init) }, label } : null;
+}
+
+/** "Map" or "Number.isFinite" when the expression names a missing global or static; null otherwise. */
+function missingApiLabel(node: AnyNode, ancestors: AnyNode[]): string | null {
+  if (node.type === "Identifier") {
+    return MISSING_GLOBAL_NAMES.has(node.name) && bindingScope(node.name, ancestors) === null ? node.name : null;
+  }
+  const name = staticName(node);
+  if (name === null || node.type !== "MemberExpression" || node.object.type !== "Identifier") return null;
+  const owner = node.object.name;
+  const members = MISSING_MEMBERS.get(owner);
+  if (!members || !members.has(name) || bindingScope(owner, ancestors.slice(0, -1)) !== null) return null;
+  return owner === "globalThis" ? name : owner + "." + name;
+}
+
+function methodProblem(node: AnyNode): string | null {
+  if (node.type !== "CallExpression" && node.type !== "NewExpression") return null;
+  let callee: AnyNode = node.callee;
+  const viaName = staticName(callee);
+  if (callee.type === "MemberExpression" && viaName !== null && ["call", "apply", "bind"].indexOf(viaName) >= 0) {
+    callee = callee.object;
+  }
+  if (callee.type !== "MemberExpression") return null;
+  const name = !callee.computed && callee.property.type === "Identifier" ? callee.property.name
+    : callee.property.type === "Literal" && typeof callee.property.value === "string" ? callee.property.value : null;
+  if (name === null || !MISSING_METHOD_NAMES.has(name)) return null;
+  if (callee.object.type === "Identifier" && (PRESENT_STATICS[callee.object.name] || []).indexOf(name) >= 0) return null;
+  return "." + name + "() does not exist on Espruino";
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// No hoisting: on Espruino a name exists only once its declaration has run, so code that runs straight away
+// must not use a function, class or variable declared further down the same block.
+
+/** Names referenced by code in `statement` that runs when the statement runs (not inside nested functions),
+ *  with the shadowing of nested blocks taken into account. */
+function immediateReferences(statement: AnyNode): { name: string; node: AnyNode }[] {
+  const found: { name: string; node: AnyNode }[] = [];
+  const visitors: RecursiveVisitors<Set<string>> = {
+    Function: function () { /* runs later */ },
+    Identifier: function (node, shadowed) {
+      if (node.type === "Identifier" && !shadowed.has(node.name)) found.push({ name: node.name, node });
+    },
+  };
+  for (const type of ["BlockStatement", "ForStatement", "ForInStatement", "ForOfStatement", "SwitchStatement",
+    "CatchClause"]) {
+    visitors[type] = function (node, shadowed, c) {
+      const own = scopeNames(node);
+      const inner = own && own.size ? new Set(Array.from(shadowed).concat(Array.from(own))) : shadowed;
+      (base[type] as (n: AnyNode, s: Set<string>, c: unknown) => void)(node, inner, c);
+    };
+  }
+  recursive(statement as AnyNode, new Set<string>(), visitors);
+  return found;
+}
+
+function hoistingViolations(list: AnyNode[], report: (node: AnyNode, message: string) => void): void {
+  const declaredAt = new Map<string, number>();
+  list.forEach(function (statement, index) {
+    for (const name of lexicalNames(statement, varNames(statement, []))) {
+      if (!declaredAt.has(name)) declaredAt.set(name, index);
+    }
+  });
+  list.forEach(function (statement, index) {
+    if (statement.type === "FunctionDeclaration") return;
+    for (const ref of immediateReferences(statement)) {
+      const at = declaredAt.get(ref.name);
+      if (at !== undefined && at > index) {
+        report(ref.node, ref.name + " is used before its declaration further down; Espruino does not hoist");
+      }
+    }
+  });
+}
+
+function statementLists(node: AnyNode): AnyNode[][] {
+  if (node.type === "Program" || node.type === "BlockStatement" || node.type === "StaticBlock") {
+    return [node.body as AnyNode[]];
+  }
+  if (node.type === "SwitchStatement") return node.cases.map(function (c) { return c.consequent as AnyNode[]; });
+  return [];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+function snippetAt(code: string, node: AnyNode): string {
+  const text = code.slice(node.start, Math.min(node.end, node.start + 80)).replace(/\s+/g, " ");
+  return node.end - node.start > 80 ? text + "..." : text;
+}
+
+export function checkBundle(code: string): Violation[] {
+  let program: Program;
+  try {
+    program = parse(code, { ecmaVersion: "latest", sourceType: "script", locations: true });
+  } catch (error) {
+    const loc = (error as { loc?: { line: number; column: number } }).loc || { line: 1, column: 0 };
+    return [{ line: loc.line, column: loc.column + 1, message: "does not parse: " + (error as Error).message,
+      snippet: code.split("\n")[loc.line - 1].slice(Math.max(0, loc.column - 20), loc.column + 60) }];
+  }
+
+  const violations: Violation[] = [];
+  const seen = new Set<string>();
+  function report(node: AnyNode, message: string): void {
+    const start = node.loc ? node.loc.start : { line: 1, column: 0 };
+    const id = node.start + ":" + message;
+    if (seen.has(id)) return;
+    seen.add(id);
+    violations.push({ line: start.line, column: start.column + 1, message, snippet: snippetAt(code, node) });
+  }
+
+  // Pass 1: aliases of missing APIs, by the scope that declares them.
+  const aliases = new Map<ScopeNode | null, Map<string, Alias>>();
+  const aliasInits = new Set<AnyNode>();
+  fullAncestor(program, function (node, _state, ancestors) {
+    const alias = node.type === "VariableDeclarator" ? aliasOf(node, ancestors) : null;
+    if (!alias || node.type !== "VariableDeclarator" || !alias.key.ident) return;
+    const scope = bindingScope(alias.key.ident, ancestors);
+    if (!aliases.has(scope)) aliases.set(scope, new Map());
+    (aliases.get(scope) as Map<string, Alias>).set(alias.key.ident, alias);
+    aliasInits.add(node.init as Expression);
+  });
+
+  // Pass 2: everything else.
+  fullAncestor(program, function (node, _state, ancestors, type) {
+    const syntax = syntaxProblem(node, ancestors);
+    if (syntax) report(node, "Espruino does not support " + syntax);
+    const method = methodProblem(node);
+    if (method) report(node, method);
+    if (node.type === "CallExpression" && memberPath(node.callee) === "Object.create" && node.arguments.length > 1 &&
+      bindingScope("Object", ancestors) === null) {
+      report(node, "Object.create(proto, properties) throws on Espruino");
+    }
+    for (const list of statementLists(node)) hoistingViolations(list, report);
+
+    if (type === "VariablePattern" || aliasInits.has(node)) return;
+    const parent = ancestors[ancestors.length - 2];
+    if (parent && parent.type === "AssignmentExpression" && parent.left === node) return;
+    const label = missingApiLabel(node, ancestors);
+    if (label) {
+      const key = { ident: node.type === "Identifier" ? node.name : null, member: memberPath(node) };
+      if (!isFeatureTest(ancestors) && !isGuarded(ancestors, key)) report(node, label + " does not exist on Espruino");
+      return;
+    }
+    if (node.type === "Identifier" && !isFeatureTest(ancestors)) {
+      const scoped = aliases.get(bindingScope(node.name, ancestors));
+      const alias = scoped && scoped.get(node.name);
+      if (alias && !isGuarded(ancestors, alias.key) && !isGuarded(ancestors, { ident: null, member: alias.key.member })) {
+        report(node, alias.label + " (read into " + node.name + ") does not exist on Espruino");
+      }
+    }
+  });
+
+  return violations.sort(function (a, b) { return a.line - b.line || a.column - b.column; });
+}
+
+function main(files: string[]): number {
+  if (files.length === 0) {
+    process.stderr.write("usage: tsx scripts/check-bundle.ts <bundle.js> [...]\n");
+    return 2;
+  }
+  let total = 0;
+  for (const file of files) {
+    const violations = checkBundle(readFileSync(file, "utf8"));
+    for (const v of violations) {
+      process.stdout.write(file + ":" + v.line + ":" + v.column + ": " + v.message + "\n    " + v.snippet + "\n");
+    }
+    total += violations.length;
+  }
+  process.stdout.write(total === 0 ? "no Espruino problems found\n" : total + " Espruino problem(s)\n");
+  return total === 0 ? 0 : 1;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  process.exitCode = main(process.argv.slice(2));
+}
