@@ -1,0 +1,123 @@
+// Validation against lib/config/schema.ts: every field checked, defaults filled, unknown fields refused (a typo
+// must not silently fall back to a default), each error naming the field and what it accepts.
+import { SCHEMA, FieldSpec } from "./schema";
+
+export interface Config {
+  deviceId?: string;
+  wifi: { ssid: string; password: string };
+  mqtt: { url: string; username?: string; password?: string; baseTopic?: string; keepAlive: number; ca?: string };
+  han: { rx: number; tx: number; baud: "auto" | number; parity: "auto" | "even" | "none" | "odd"; maxFrameSize: number };
+  meter: { layout: string; country: string; ct: boolean; ctRatio: number; maxPower: number };
+  output: { perValueTopics: boolean; rawTopic: boolean; discovery: boolean; discoveryPrefix: string;
+    discoveryInterval: number; diagInterval: number };
+  ntp: string;
+  console: { password: string };
+  remote: { configChanges: boolean; secret?: string };
+}
+
+export interface ValidationResult {
+  config: Config | null;
+  errors: string[];
+}
+
+type Tree = { [key: string]: unknown };
+
+function isObject(v: unknown): v is Tree {
+  return typeof v === "object" && v !== null && !(v instanceof Array);
+}
+
+function getPath(tree: Tree, path: string): unknown {
+  const parts = path.split(".");
+  let node: unknown = tree;
+  for (let i = 0; i < parts.length; i++) {
+    if (!isObject(node)) return undefined;
+    node = node[parts[i]];
+  }
+  return node;
+}
+
+function setPath(tree: Tree, path: string, value: unknown): void {
+  const parts = path.split(".");
+  let node = tree;
+  for (let i = 0; i < parts.length - 1; i++) {
+    if (!isObject(node[parts[i]])) node[parts[i]] = {};
+    node = node[parts[i]] as Tree;
+  }
+  node[parts[parts.length - 1]] = value;
+}
+
+function show(v: unknown): string {
+  return typeof v === "string" ? "\"" + v + "\"" : JSON.stringify(v);
+}
+
+/** What a field accepts, in words, for error messages and `npm run configure`. */
+export function accepted(f: FieldSpec): string {
+  if (f.kind === "choice") return "one of " + (f.choices as (string | number)[]).join(", ");
+  if (f.kind === "boolean") return "true or false";
+  const range = f.min !== undefined ? " from " + f.min + " to " + f.max : "";
+  if (f.kind === "integer") return "a whole number" + range;
+  if (f.kind === "number") return "a number" + range;
+  if (f.patternText) return f.patternText;
+  return f.minLength ? "text of at least " + f.minLength + " characters" : "text";
+}
+
+/** The error for one value, or null when it is acceptable. */
+export function checkField(f: FieldSpec, v: unknown): string | null {
+  let ok: boolean;
+  if (f.kind === "choice") ok = (f.choices as unknown[]).indexOf(v) >= 0;
+  else if (f.kind === "boolean") ok = typeof v === "boolean";
+  else if (f.kind === "integer" || f.kind === "number") {
+    ok = typeof v === "number" && isFinite(v) && (f.kind === "number" || Math.floor(v) === v) &&
+      (f.min === undefined || v >= f.min) && (f.max === undefined || v <= f.max);
+  } else {
+    ok = typeof v === "string" && (!f.pattern || f.pattern.test(v)) && (!f.minLength || v.length >= f.minLength);
+  }
+  if (ok) return null;
+  const shown = f.secret ? "a value that is not accepted" : show(v);
+  return f.path + ": must be " + accepted(f) + " (" + f.description + "); got " + shown;
+}
+
+function unknownFields(tree: Tree, prefix: string, errors: string[]): void {
+  const keys = Object.keys(tree);
+  for (let i = 0; i < keys.length; i++) {
+    const path = prefix + keys[i];
+    const v = tree[keys[i]];
+    const known = SCHEMA.some(function (f) { return f.path === path; });
+    const group = SCHEMA.some(function (f) { return f.path.indexOf(path + ".") === 0; });
+    if (known) continue;
+    if (group && isObject(v)) unknownFields(v, path + ".", errors);
+    else errors.push(path + ": unknown field" + (group ? " (expected a group of settings)" : ""));
+  }
+}
+
+export function validateConfig(input: unknown): ValidationResult {
+  if (!isObject(input)) return { config: null, errors: ["the configuration must be a JSON object"] };
+  const errors: string[] = [];
+  const out: Tree = {};
+  for (let i = 0; i < SCHEMA.length; i++) {
+    const f = SCHEMA[i];
+    const v = getPath(input, f.path);
+    if (v === undefined || v === null) {
+      if (f.def !== undefined) setPath(out, f.path, f.def);
+      else if (!f.optional) errors.push(f.path + ": required (" + f.description + "; " + accepted(f) + ")");
+      continue;
+    }
+    const error = checkField(f, v);
+    if (error) errors.push(error);
+    else setPath(out, f.path, v);
+  }
+  unknownFields(input, "", errors);
+  const config = out as unknown as Config;
+  if (errors.length === 0 && config.han.rx === config.han.tx) errors.push("han.tx: must differ from han.rx");
+  return { config: errors.length === 0 ? config : null, errors: errors };
+}
+
+/** The configuration with every secret replaced, fit for a console banner or a log. */
+export function redacted(config: Config): Tree {
+  const copy = JSON.parse(JSON.stringify(config)) as Tree;
+  for (let i = 0; i < SCHEMA.length; i++) {
+    const f = SCHEMA[i];
+    if (f.secret && getPath(copy, f.path)) setPath(copy, f.path, "***");
+  }
+  return copy;
+}
