@@ -1,0 +1,175 @@
+// The device: everything the firmware does that is not Espruino glue. HAN bytes go into the decoder, readings
+// go out through the publisher and the MQTT client, the serial settings are found by autodetection, and the
+// diag topic says how it all goes. The firmware (firmware/main.ts) supplies the Platform.
+import { HanDecoder } from "./han-decoder";
+import { MqttClient, MqttSocket } from "./mqtt/client";
+import type { Clock } from "./mqtt/clock";
+import { Publisher } from "./publish/publisher";
+import { diagPayload } from "./publish/diag";
+import { SerialAutodetect, SerialSetting } from "./serial-autodetect";
+import type { Config } from "./config/validate";
+
+/** What the device needs from the hardware: Espruino on the ESP32, or the emulator. */
+export interface Platform {
+  clock: Clock;
+  /** Seconds since boot. */
+  uptime(): number;
+  /** (Re)opens the HAN UART with a setting; chunks arrive as binary strings. */
+  openSerial(setting: SerialSetting, onData: (chunk: string) => void): void;
+  /** A new connection to the configured broker. */
+  connect(): MqttSocket;
+  rssi(): number | null;
+  /** Free and total interpreter variables; null when unknown. */
+  memory(): { free: number; total: number } | null;
+  /** Espruino error flags raised since the last call (FIFO_FULL, LOW_MEMORY, ...). */
+  errorFlags(): string[];
+  readStore(name: string): string | undefined;
+  writeStore(name: string, text: string): void;
+  /** A line on the local console. */
+  print(text: string): void;
+}
+
+export const FIRMWARE_VERSION = "0.1.0";
+
+/** Storage file of the serial setting that worked last. */
+const SERIAL_STORE = "han.serial";
+/** Autodetection window: longer than the slowest list period (10 s) plus the longest frame on the wire. */
+const DETECT_WINDOW = 25000;
+/** A meter sends each frame without pauses: a quiet line ends whatever frame is still incomplete. */
+const IDLE_CHECK = 1000;
+/** Optional topics stop below this share of free memory, and resume above the second. */
+const SHED_BELOW = 0.15;
+const RESUME_ABOVE = 0.25;
+
+function every(clock: Clock, ms: number, fn: () => void): void {
+  const tick = function (): void {
+    clock.setTimeout(tick, ms);
+    fn();
+  };
+  clock.setTimeout(tick, ms);
+}
+
+function fixedSetting(config: Config): SerialSetting | null {
+  const h = config.han;
+  if (h.baud === "auto" || h.parity === "auto") return null;
+  return { baud: h.baud, parity: h.parity };
+}
+
+function storedSetting(platform: Platform): SerialSetting | null {
+  try {
+    const text = platform.readStore(SERIAL_STORE);
+    return text ? JSON.parse(text) as SerialSetting : null;
+  } catch (e) {
+    return null;
+  }
+}
+
+export interface Device {
+  decoder: HanDecoder;
+  publisher: Publisher;
+  client: MqttClient;
+  detect: SerialAutodetect;
+  /** The last error, for the diag topic. */
+  lastError: string | null;
+  errorFlagEvents: number;
+}
+
+export function baseTopic(config: Config, deviceId: string): string {
+  return config.mqtt.baseTopic || "han/" + deviceId;
+}
+
+export function startDevice(platform: Platform, config: Config, deviceId: string): Device {
+  const clock = platform.clock;
+  const base = baseTopic(config, deviceId);
+  const client = new MqttClient({
+    connect: platform.connect,
+    clientId: "han-" + deviceId,
+    statusTopic: base + "/status",
+    username: config.mqtt.username,
+    password: config.mqtt.password,
+    keepAlive: config.mqtt.keepAlive,
+    subscriptions: [{ topic: base + "/cmd", qos: 1 }, { topic: config.output.discoveryPrefix + "/status", qos: 0 }],
+    clock: clock,
+  });
+  const o = config.output;
+  const publisher = new Publisher(client, {
+    base: base, deviceId: deviceId, firmwareVersion: FIRMWARE_VERSION, perValueTopics: o.perValueTopics,
+    rawTopic: o.rawTopic, discovery: o.discovery, discoveryPrefix: o.discoveryPrefix,
+    discoveryInterval: o.discoveryInterval, maxPower: config.meter.maxPower, clock: clock,
+  });
+  const device: Device = {
+    decoder: new HanDecoder({
+      maxFrameSize: config.han.maxFrameSize,
+      layout: config.meter.layout,
+      scaling: { country: config.meter.country, ct: config.meter.ct, ctRatio: config.meter.ctRatio },
+      onReading: function (r) { publisher.reading(r); },
+      onFrame: function (f) { publisher.frame(f); },
+      onError: function (why) { device.lastError = "decode: " + why; },
+    }),
+    publisher: publisher,
+    client: client,
+    detect: new SerialAutodetect(fixedSetting(config), storedSetting(platform)),
+    lastError: null,
+    errorFlagEvents: 0,
+  };
+  const decoder = device.decoder;
+  const detect = device.detect;
+  const feed = function (chunk: string): void { decoder.push(chunk); };
+  platform.openSerial(detect.current, feed);
+
+  let lastBytes = 0;
+  every(clock, IDLE_CHECK, function () {
+    if (decoder.counters.bytes_in === lastBytes) decoder.flush();
+    lastBytes = decoder.counters.bytes_in;
+  });
+
+  every(clock, DETECT_WINDOW, function () {
+    const wasLocked = detect.locked;
+    const next = detect.judge(decoder.counters);
+    if (next) {
+      platform.print("HAN: no valid frames at " + detect.report().length + " settings so far; trying " + next.baud +
+        " baud, parity " + next.parity);
+      platform.openSerial(next, feed);
+    } else if (detect.locked && !wasLocked) {
+      const s = detect.current;
+      platform.print("HAN: " + s.baud + " baud, parity " + s.parity + " works");
+      const stored = storedSetting(platform);
+      if (!stored || stored.baud !== s.baud || stored.parity !== s.parity) platform.writeStore(SERIAL_STORE, JSON.stringify(s));
+    }
+  });
+
+  client.on("message", function (topic: string, payload: string) {
+    if (topic === o.discoveryPrefix + "/status" && payload === "online") publisher.homeAssistantOnline();
+  });
+  client.on("close", function (reason: string) { device.lastError = "mqtt: " + reason; });
+
+  every(clock, o.diagInterval * 1000, function () {
+    const flags = platform.errorFlags();
+    if (flags.length > 0) {
+      device.errorFlagEvents += flags.length;
+      device.lastError = "error flags: " + flags.join(",");
+    }
+    const memory = platform.memory();
+    if (memory) {
+      const share = memory.free / memory.total;
+      if (share < SHED_BELOW && publisher.optionalEnabled) {
+        publisher.optionalEnabled = false;
+        publisher.log("memory low (" + memory.free + " of " + memory.total + " free): per-value and raw topics paused");
+      } else if (share > RESUME_ABOVE && !publisher.optionalEnabled) {
+        publisher.optionalEnabled = true;
+      }
+    }
+    const s = detect.current;
+    publisher.diag(diagPayload({
+      now: clock.now(), uptime: platform.uptime(), freeMemory: memory ? memory.free : null, rssi: platform.rssi(),
+      decoder: decoder.counters, mqtt: client.stats(), energyRejected: publisher.guard.rejected,
+      lastError: device.lastError,
+      extra: { serial: s.baud + " " + (s.parity === "even" ? "8E1" : s.parity === "odd" ? "8O1" : "8N1"),
+        serial_locked: detect.locked, serial_tried: detect.report(), error_flags: device.errorFlagEvents,
+        optional_topics: publisher.optionalEnabled, firmware: FIRMWARE_VERSION },
+    }));
+  });
+
+  client.start();
+  return device;
+}

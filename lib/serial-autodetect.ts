@@ -1,0 +1,108 @@
+// Finding the HAN line's serial settings: Aidon and Kaifa send 2400 8E1, Kamstrup 2400 8N1, other meters and
+// adapters 9600 or 115200. A setting is judged by what the frame reader makes of the bytes it receives (valid
+// CRCs), never by the clock alone: silence says nothing about the setting, so it changes nothing.
+
+export interface SerialSetting {
+  baud: number;
+  parity: "even" | "none" | "odd";
+}
+
+export interface SettingReport {
+  baud: number;
+  parity: string;
+  bytes: number;
+  frames_ok: number;
+  verdict: "working" | "no frames" | "untried" | "silent";
+}
+
+/** Counters of the frame reader that the judgement reads. */
+export interface LineCounters {
+  bytes_in: number;
+  frames_ok: number;
+}
+
+/** The order tried: the Norwegian default, the other parity, then the faster speeds. */
+export const CANDIDATES: SerialSetting[] = [
+  { baud: 2400, parity: "even" }, { baud: 2400, parity: "none" }, { baud: 9600, parity: "even" },
+  { baud: 9600, parity: "none" }, { baud: 115200, parity: "none" }, { baud: 115200, parity: "even" },
+];
+
+/** Bytes that must arrive in a window before a setting that produced no valid frame is given up: more than
+ *  the longest Norwegian frame, so that a window that began mid-frame still sees one whole frame. */
+const MIN_BYTES = 600;
+
+export class SerialAutodetect {
+  current: SerialSetting;
+  locked: boolean;
+  private candidates: SerialSetting[];
+  private index: number;
+  private startBytes: number;
+  private startFrames: number;
+  private reports: SettingReport[];
+  /** Windows in a row with bytes but no valid frame after the setting was found. */
+  private failures: number;
+
+  /** `fixed` pins one setting (configured); `start` is the one that worked last time (stored). */
+  constructor(fixed: SerialSetting | null, start: SerialSetting | null) {
+    this.candidates = fixed ? [fixed] : CANDIDATES;
+    this.index = 0;
+    if (start && !fixed) {
+      for (let i = 0; i < CANDIDATES.length; i++) {
+        if (CANDIDATES[i].baud === start.baud && CANDIDATES[i].parity === start.parity) this.index = i;
+      }
+    }
+    this.current = this.candidates[this.index];
+    this.locked = false;
+    this.startBytes = 0;
+    this.startFrames = 0;
+    this.failures = 0;
+    this.reports = this.candidates.map(function (c): SettingReport {
+      return { baud: c.baud, parity: c.parity, bytes: 0, frames_ok: 0, verdict: "untried" };
+    });
+  }
+
+  /** Judges the window since the last call: returns the setting to switch to, or null to stay. `locked` tells
+   *  whether the current setting has proven itself with valid frames. */
+  judge(c: LineCounters): SerialSetting | null {
+    const bytes = c.bytes_in - this.startBytes;
+    const frames = c.frames_ok - this.startFrames;
+    const report = this.reports[this.index];
+    report.bytes += bytes;
+    report.frames_ok += frames;
+    if (frames > 0) {
+      report.verdict = "working";
+      this.failures = 0;
+      this.locked = true;
+    } else if (bytes < MIN_BYTES) {
+      if (report.verdict === "untried") report.verdict = "silent";
+      this.mark(c);
+      return null;
+    } else {
+      report.verdict = "no frames";
+      this.failures++;
+      // A setting that worked is given a few windows of grace: a burst of noise is not a wrong setting.
+      if (!this.locked || this.failures >= 3) {
+        this.locked = false;
+        this.failures = 0;
+        if (this.candidates.length > 1) {
+          this.index = (this.index + 1) % this.candidates.length;
+          this.current = this.candidates[this.index];
+          this.mark(c);
+          return this.current;
+        }
+      }
+    }
+    this.mark(c);
+    return null;
+  }
+
+  private mark(c: LineCounters): void {
+    this.startBytes = c.bytes_in;
+    this.startFrames = c.frames_ok;
+  }
+
+  /** What was tried and what came of it, for the diag topic. */
+  report(): SettingReport[] {
+    return this.reports;
+  }
+}
