@@ -21,14 +21,16 @@ const espruinoSyntax = [
   ["Literal[regex.pattern=/\\{\\d|\\(\\?[=!<]/]", "regex numeric quantifiers and lookaround (they silently never match)"],
   ["TSParameterProperty[parameter.type='AssignmentPattern']", "parameter properties with defaults"],
   ["ForOfStatement > VariableDeclaration.left > VariableDeclarator > ObjectPattern", "destructuring"],
+  ["ForStatement[init.kind='let'] > :not(VariableDeclaration) :matches(FunctionExpression, ArrowFunctionExpression)",
+    "closures inside `for (let ...)` loops (every iteration shares one binding); use forEach or a helper function"],
   ["TSEnumDeclaration", "enums (esbuild emits an IIFE with computed assignments that depends on ordering)"],
 ].map(function (pair) {
   return { selector: pair[0], message: "Espruino does not support " + pair[1] + "." };
 });
 
 const missingGlobals = ["Map", "Set", "WeakMap", "WeakSet", "WeakRef", "Symbol", "Reflect", "Proxy", "BigInt",
-  "TextDecoder", "TextEncoder", "queueMicrotask", "setImmediate", "RangeError", "escape", "unescape", "Buffer",
-  "process"].map(function (name) {
+  "TextDecoder", "TextEncoder", "queueMicrotask", "setImmediate", "RangeError", "escape", "unescape", "Buffer"]
+  .map(function (name) {
   return { name: name, message: name + " does not exist on Espruino." };
 });
 
@@ -47,12 +49,16 @@ const missingProperties = [
   }));
 }, []);
 
-const missingMethods = ["flat", "flatMap", "at", "copyWithin", "lastIndexOf", "reduceRight", "trimStart",
+// Called methods only: a property of our own may share a name (`r.at`); strings do have lastIndexOf.
+const missingMethods = ["flat", "flatMap", "at", "copyWithin", "reduceRight", "trimStart",
   "trimEnd", "replaceAll", "codePointAt", "normalize", "localeCompare", "matchAll", "finally", "toPrecision",
   "setUTCHours", "toLocaleString", "propertyIsEnumerable", "isPrototypeOf"].map(function (name) {
-  return { selector: "MemberExpression[computed=false] > Identifier.property[name='" + name + "']",
+  return { selector: "CallExpression > MemberExpression.callee[computed=false] > Identifier.property[name='" + name + "']",
     message: "." + name + "() does not exist on Espruino." };
 });
+
+// lib/ also runs in Node, where `process` means something else; only the firmware may use Espruino's.
+const nodeOnly = [{ name: "process", message: "lib/ must not depend on the host: pass what it needs in." }];
 
 export default [
   { ignores: ["node_modules/**", "dist/**"] },
@@ -69,5 +75,9 @@ export default [
       "no-restricted-globals": ["error"].concat(missingGlobals),
       "no-restricted-properties": ["error"].concat(missingProperties),
     },
+  },
+  {
+    files: ["lib/**/*.ts"],
+    rules: { "no-restricted-globals": ["error"].concat(missingGlobals, nodeOnly) },
   },
 ];

@@ -12,8 +12,6 @@ import type { Config } from "./config/validate";
 /** What the device needs from the hardware: Espruino on the ESP32, or the emulator. */
 export interface Platform {
   clock: Clock;
-  /** Seconds since boot. */
-  uptime(): number;
   /** (Re)opens the HAN UART with a setting; chunks arrive as binary strings. */
   openSerial(setting: SerialSetting, onData: (chunk: string) => void): void;
   /** A new connection to the configured broker. */
@@ -78,7 +76,9 @@ export function baseTopic(config: Config, deviceId: string): string {
   return config.mqtt.baseTopic || "han/" + deviceId;
 }
 
-export function startDevice(platform: Platform, config: Config, deviceId: string): Device {
+/** Starts reading the meter; `online` false keeps the network off (no valid configuration to reach a broker),
+ *  while the HAN side still decodes and the console still answers. */
+export function startDevice(platform: Platform, config: Config, deviceId: string, online: boolean): Device {
   const clock = platform.clock;
   const base = baseTopic(config, deviceId);
   const client = new MqttClient({
@@ -118,7 +118,10 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
   platform.openSerial(detect.current, feed);
 
   let lastBytes = 0;
+  // Counted rather than read from the clock, which jumps when SNTP sets it.
+  let uptime = 0;
   every(clock, IDLE_CHECK, function () {
+    uptime += IDLE_CHECK / 1000;
     if (decoder.counters.bytes_in === lastBytes) decoder.flush();
     lastBytes = decoder.counters.bytes_in;
   });
@@ -161,7 +164,7 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
     }
     const s = detect.current;
     publisher.diag(diagPayload({
-      now: clock.now(), uptime: platform.uptime(), freeMemory: memory ? memory.free : null, rssi: platform.rssi(),
+      now: clock.now(), uptime: uptime, freeMemory: memory ? memory.free : null, rssi: platform.rssi(),
       decoder: decoder.counters, mqtt: client.stats(), energyRejected: publisher.guard.rejected,
       lastError: device.lastError,
       extra: { serial: s.baud + " " + (s.parity === "even" ? "8E1" : s.parity === "odd" ? "8O1" : "8N1"),
@@ -170,6 +173,6 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
     }));
   });
 
-  client.start();
+  if (online) client.start();
   return device;
 }

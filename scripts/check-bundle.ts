@@ -8,11 +8,11 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parse, type AnyNode, type Expression, type Pattern, type Program } from "acorn";
-import { fullAncestor, recursive, base, type RecursiveVisitors } from "acorn-walk";
+import { fullAncestor, recursive, base, type RecursiveVisitors, type WalkerCallback } from "acorn-walk";
 import {
   ERROR_CLASSES, METHODS_PRESENT_ELSEWHERE, MISSING_ENGINE_GLOBALS, MISSING_GLOBALS, MISSING_METHODS,
   MISSING_STATICS,
-} from "./espruino-missing";
+} from "./espruino/missing";
 
 export interface Violation {
   /** 1-based. */
@@ -36,7 +36,7 @@ const MISSING_METHOD_NAMES = new Set(Object.keys(MISSING_METHODS).reduce(functio
 }, []).filter(function (name) { return METHODS_PRESENT_ELSEWHERE.indexOf(name) < 0; }));
 
 /** Statics Espruino does have that share a name with a missing method (Object.keys vs Array.prototype.keys). */
-const PRESENT_STATICS: { [owner: string]: string[] } = { Object: ["keys", "values", "entries"] };
+const PRESENT_STATICS = new Map<string, string[]>([["Object", ["keys", "values", "entries"]]]);
 
 const ERROR_CLASS_NAMES = new Set(ERROR_CLASSES);
 
@@ -127,7 +127,9 @@ function scopeNames(node: ScopeNode): Set<string> | null {
       break;
     case "SwitchStatement":
       names = [];
-      for (const switchCase of node.cases) for (const statement of switchCase.consequent) lexicalNames(statement, names);
+      for (const switchCase of node.cases) {
+        for (const statement of switchCase.consequent) lexicalNames(statement, names);
+      }
       break;
     case "ForStatement":
       names = node.init && node.init.type === "VariableDeclaration" ? lexicalNames(node.init, []) : [];
@@ -163,13 +165,19 @@ function bindingScope(name: string, ancestors: AnyNode[]): ScopeNode | null {
 /** What stands for one missing API in a test: its global name, a member path, or an alias variable. */
 interface FeatureKey { ident: string | null; member: string | null }
 
-function staticName(node: AnyNode): string | null {
-  if (node.type !== "MemberExpression" || node.object.type !== "Identifier") return null;
+/** The property name of `a.b` or `a["b"]`; null for other nodes and other computed access. */
+function propertyName(node: AnyNode): string | null {
+  if (node.type !== "MemberExpression") return null;
   if (!node.computed && node.property.type === "Identifier") return node.property.name;
   if (node.computed && node.property.type === "Literal" && typeof node.property.value === "string") {
     return node.property.value;
   }
   return null;
+}
+
+/** The property name of `Owner.name`, where the owner is a plain identifier. */
+function staticName(node: AnyNode): string | null {
+  return node.type === "MemberExpression" && node.object.type === "Identifier" ? propertyName(node) : null;
 }
 
 function memberPath(node: AnyNode): string | null {
@@ -240,7 +248,9 @@ function regexProblem(pattern: string): string | null {
     if (ch === "\\") { i++; continue; }
     if (inClass) { if (ch === "]") inClass = false; continue; }
     if (ch === "[") { inClass = true; continue; }
-    if (ch === "{" && /^\{\d+(,\d*)?\}/.test(pattern.slice(i))) return "a numeric quantifier " + pattern.slice(i, pattern.indexOf("}", i) + 1);
+    if (ch === "{" && /^\{\d+(,\d*)?\}/.test(pattern.slice(i))) {
+      return "a numeric quantifier " + pattern.slice(i, pattern.indexOf("}", i) + 1);
+    }
     if (ch === "(" && pattern.charAt(i + 1) === "?") {
       const kind = pattern.slice(i + 2, i + 4);
       if (kind.charAt(0) === "=" || kind.charAt(0) === "!") return "a lookahead (?" + kind.charAt(0);
@@ -265,7 +275,6 @@ const SYNTAX: { [type: string]: string } = {
   TaggedTemplateExpression: "tagged templates",
   MetaProperty: "new.target / import.meta",
   PrivateIdentifier: "#private members",
-  PropertyDefinition: "class fields",
   StaticBlock: "class static blocks",
   ImportDeclaration: "ES module syntax",
   ExportNamedDeclaration: "ES module syntax",
@@ -277,9 +286,15 @@ const SYNTAX: { [type: string]: string } = {
 function syntaxProblem(node: AnyNode, ancestors: AnyNode[]): string | null {
   if (SYNTAX[node.type]) return SYNTAX[node.type];
   switch (node.type) {
+    case "PropertyDefinition":
+      return node.key.type === "PrivateIdentifier" ? "#private class fields" : "class fields";
+    case "MemberExpression":
+      return node.property.type === "PrivateIdentifier" ? "#private members" : null;
     case "Property":
-      return node.computed && ancestors[ancestors.length - 2].type === "ObjectExpression" ? "computed object keys" : null;
+      return node.computed && ancestors[ancestors.length - 2].type === "ObjectExpression"
+        ? "computed object keys" : null;
     case "MethodDefinition":
+      if (node.key.type === "PrivateIdentifier") return "#private methods";
       return node.computed ? "computed class member keys" : null;
     case "FunctionDeclaration":
     case "FunctionExpression":
@@ -353,15 +368,14 @@ function missingApiLabel(node: AnyNode, ancestors: AnyNode[]): string | null {
 function methodProblem(node: AnyNode): string | null {
   if (node.type !== "CallExpression" && node.type !== "NewExpression") return null;
   let callee: AnyNode = node.callee;
-  const viaName = staticName(callee);
-  if (callee.type === "MemberExpression" && viaName !== null && ["call", "apply", "bind"].indexOf(viaName) >= 0) {
+  const via = propertyName(callee);
+  if (callee.type === "MemberExpression" && via !== null && ["call", "apply", "bind"].indexOf(via) >= 0) {
     callee = callee.object;
   }
-  if (callee.type !== "MemberExpression") return null;
-  const name = !callee.computed && callee.property.type === "Identifier" ? callee.property.name
-    : callee.property.type === "Literal" && typeof callee.property.value === "string" ? callee.property.value : null;
-  if (name === null || !MISSING_METHOD_NAMES.has(name)) return null;
-  if (callee.object.type === "Identifier" && (PRESENT_STATICS[callee.object.name] || []).indexOf(name) >= 0) return null;
+  const name = propertyName(callee);
+  if (callee.type !== "MemberExpression" || name === null || !MISSING_METHOD_NAMES.has(name)) return null;
+  const owner = callee.object.type === "Identifier" ? callee.object.name : "";
+  if ((PRESENT_STATICS.get(owner) || []).indexOf(name) >= 0) return null;
   return "." + name + "() does not exist on Espruino";
 }
 
@@ -369,26 +383,40 @@ function methodProblem(node: AnyNode): string | null {
 // No hoisting: on Espruino a name exists only once its declaration has run, so code that runs straight away
 // must not use a function, class or variable declared further down the same block.
 
+interface Reference { name: string; node: AnyNode }
+/** Walk state: the names bound by blocks entered so far inside the statement, and the references found. */
+interface ImmediateState { shadowed: Set<string>; found: Reference[] }
+type ImmediateWalk = (node: AnyNode, state: ImmediateState, c: WalkerCallback<ImmediateState>) => void;
+
+/** A walker step for a block-like node that adds the names it binds to the shadowed set. */
+function shadowing(type: string): ImmediateWalk {
+  const walk = (base as unknown as { [type: string]: ImmediateWalk })[type];
+  return function (node, state, c) {
+    const own = scopeNames(node);
+    const shadowed = own && own.size ? new Set(Array.from(state.shadowed).concat(Array.from(own))) : state.shadowed;
+    walk(node, { shadowed: shadowed, found: state.found }, c);
+  };
+}
+
+const IMMEDIATE_VISITORS = {
+  Function: function () { /* runs later, not when the statement runs */ },
+  Identifier: function (node: AnyNode, state: ImmediateState) {
+    if (node.type === "Identifier" && !state.shadowed.has(node.name)) state.found.push({ name: node.name, node });
+  },
+  BlockStatement: shadowing("BlockStatement"),
+  ForStatement: shadowing("ForStatement"),
+  ForInStatement: shadowing("ForInStatement"),
+  ForOfStatement: shadowing("ForOfStatement"),
+  SwitchStatement: shadowing("SwitchStatement"),
+  CatchClause: shadowing("CatchClause"),
+} as RecursiveVisitors<ImmediateState>;
+
 /** Names referenced by code in `statement` that runs when the statement runs (not inside nested functions),
  *  with the shadowing of nested blocks taken into account. */
-function immediateReferences(statement: AnyNode): { name: string; node: AnyNode }[] {
-  const found: { name: string; node: AnyNode }[] = [];
-  const visitors: RecursiveVisitors<Set<string>> = {
-    Function: function () { /* runs later */ },
-    Identifier: function (node, shadowed) {
-      if (node.type === "Identifier" && !shadowed.has(node.name)) found.push({ name: node.name, node });
-    },
-  };
-  for (const type of ["BlockStatement", "ForStatement", "ForInStatement", "ForOfStatement", "SwitchStatement",
-    "CatchClause"]) {
-    visitors[type] = function (node, shadowed, c) {
-      const own = scopeNames(node);
-      const inner = own && own.size ? new Set(Array.from(shadowed).concat(Array.from(own))) : shadowed;
-      (base[type] as (n: AnyNode, s: Set<string>, c: unknown) => void)(node, inner, c);
-    };
-  }
-  recursive(statement as AnyNode, new Set<string>(), visitors);
-  return found;
+function immediateReferences(statement: AnyNode): Reference[] {
+  const state: ImmediateState = { shadowed: new Set<string>(), found: [] };
+  recursive(statement, state, IMMEDIATE_VISITORS);
+  return state.found;
 }
 
 function hoistingViolations(list: AnyNode[], report: (node: AnyNode, message: string) => void): void {
@@ -399,7 +427,6 @@ function hoistingViolations(list: AnyNode[], report: (node: AnyNode, message: st
     }
   });
   list.forEach(function (statement, index) {
-    if (statement.type === "FunctionDeclaration") return;
     for (const ref of immediateReferences(statement)) {
       const at = declaredAt.get(ref.name);
       if (at !== undefined && at > index) {
@@ -415,6 +442,27 @@ function statementLists(node: AnyNode): AnyNode[][] {
   }
   if (node.type === "SwitchStatement") return node.cases.map(function (c) { return c.consequent as AnyNode[]; });
   return [];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// `for (let i ...)` has one binding for all iterations on Espruino: a closure made in the loop that outlives its
+// iteration sees the last value. Callbacks of the array methods that call them at once are safe.
+
+const SYNCHRONOUS_CALLBACK_METHODS = ["forEach", "map", "filter", "some", "every", "find", "findIndex", "reduce",
+  "sort"];
+
+/** For a reference to a for-let binding from inside a closure, the closure; null otherwise or when it is safe. */
+function loopClosure(name: string, ancestors: AnyNode[]): AnyNode | null {
+  const scope = bindingScope(name, ancestors);
+  if (!scope || scope.type !== "ForStatement") return null;
+  const at = ancestors.indexOf(scope);
+  for (let i = at + 1; i < ancestors.length; i++) {
+    if (!isFunction(ancestors[i])) continue;
+    const call = ancestors[i - 1];
+    const method = call.type === "CallExpression" ? propertyName(call.callee) : null;
+    return method !== null && SYNCHRONOUS_CALLBACK_METHODS.indexOf(method) >= 0 ? null : ancestors[i];
+  }
+  return null;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -477,10 +525,17 @@ export function checkBundle(code: string): Violation[] {
       if (!isFeatureTest(ancestors) && !isGuarded(ancestors, key)) report(node, label + " does not exist on Espruino");
       return;
     }
+    if (node.type === "Identifier") {
+      const closure = loopClosure(node.name, ancestors);
+      if (closure) {
+        report(closure, "a closure in this loop uses the for-let binding " + node.name +
+          "; Espruino shares one binding across iterations, so it sees the last value");
+      }
+    }
     if (node.type === "Identifier" && !isFeatureTest(ancestors)) {
       const scoped = aliases.get(bindingScope(node.name, ancestors));
       const alias = scoped && scoped.get(node.name);
-      if (alias && !isGuarded(ancestors, alias.key) && !isGuarded(ancestors, { ident: null, member: alias.key.member })) {
+      if (alias && !isGuarded(ancestors, alias.key)) {
         report(node, alias.label + " (read into " + node.name + ") does not exist on Espruino");
       }
     }

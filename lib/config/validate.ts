@@ -74,7 +74,15 @@ export function checkField(f: FieldSpec, v: unknown): string | null {
   }
   if (ok) return null;
   const shown = f.secret ? "a value that is not accepted" : show(v);
-  return f.path + ": must be " + accepted(f) + " (" + f.description + "); got " + shown;
+  return f.path + ": must be " + accepted(f) + "; got " + shown;
+}
+
+function isField(path: string): boolean {
+  return SCHEMA.some(function (f) { return f.path === path; });
+}
+
+function isGroup(path: string): boolean {
+  return SCHEMA.some(function (f) { return f.path.indexOf(path + ".") === 0; });
 }
 
 function unknownFields(tree: Tree, prefix: string, errors: string[]): void {
@@ -82,9 +90,8 @@ function unknownFields(tree: Tree, prefix: string, errors: string[]): void {
   for (let i = 0; i < keys.length; i++) {
     const path = prefix + keys[i];
     const v = tree[keys[i]];
-    const known = SCHEMA.some(function (f) { return f.path === path; });
-    const group = SCHEMA.some(function (f) { return f.path.indexOf(path + ".") === 0; });
-    if (known) continue;
+    const group = isGroup(path);
+    if (isField(path)) continue;
     if (group && isObject(v)) unknownFields(v, path + ".", errors);
     else errors.push(path + ": unknown field" + (group ? " (expected a group of settings)" : ""));
   }
@@ -99,7 +106,7 @@ export function validateConfig(input: unknown): ValidationResult {
     const v = getPath(input, f.path);
     if (v === undefined || v === null) {
       if (f.def !== undefined) setPath(out, f.path, f.def);
-      else if (!f.optional) errors.push(f.path + ": required (" + f.description + "; " + accepted(f) + ")");
+      else if (!f.optional) errors.push(f.path + ": required (" + accepted(f) + ")");
       continue;
     }
     const error = checkField(f, v);

@@ -1,0 +1,63 @@
+// The Espruino APIs the firmware uses, and only those: the emulator (scripts/emulator) implements exactly this
+// surface, so a call to anything else fails the type check before it can fail on the device.
+
+interface EspruinoSerial {
+  setup(baud: number, options: { rx: number; tx: number; bytesize: number; parity: string | null; stopbits: number }): void;
+  on(event: "data", fn: (data: string) => void): void;
+  removeAllListeners(event: string): void;
+}
+
+interface EspruinoE {
+  setPassword(password: string): void;
+  lockConsole(): void;
+  enableWatchdog(timeoutSeconds: number, isAuto: boolean): void;
+  /** Flags raised since the last call; the call clears them. */
+  getErrorFlags(): string[];
+  on(event: "errorFlag", fn: (flags: string[]) => void): void;
+}
+
+interface EspruinoSocket {
+  write(data: string): void;
+  end(): void;
+  on(event: string, fn: (a?: any) => void): void;
+}
+
+interface EspruinoNet {
+  connect(options: { host: string; port: number; ca?: string }, onConnect: () => void): EspruinoSocket;
+}
+
+interface EspruinoWifi {
+  connect(ssid: string, options: { password: string }, callback: (error: string | null) => void): void;
+  disconnect(callback?: () => void): void;
+  on(event: "connected" | "disconnected", fn: (details?: any) => void): void;
+  getDetails(): { rssi?: number; status?: string };
+  setSNTP(server: string, tzOffset: number): void;
+  setHostname(name: string): void;
+}
+
+interface EspruinoStorage {
+  read(name: string): string | undefined;
+  write(name: string, data: string): boolean;
+  erase(name: string): void;
+}
+
+interface EspruinoTelnet {
+  setOptions(options: { mode: "on" | "off" }): void;
+}
+
+declare const E: EspruinoE;
+declare const Serial2: EspruinoSerial;
+declare function require(name: "Storage"): EspruinoStorage;
+declare function require(name: "Wifi"): EspruinoWifi;
+declare function require(name: "net"): EspruinoNet;
+declare function require(name: "tls"): EspruinoNet;
+declare function require(name: "TelnetServer"): EspruinoTelnet;
+declare function getSerial(): string;
+/** Seconds since boot, with fractions. */
+declare function getTime(): number;
+declare function setTimeout(fn: () => void, ms: number): number;
+declare function clearTimeout(id: unknown): void;
+declare function print(text: string): void;
+declare function reset(): void;
+declare function load(): void;
+declare const process: { memory(): { free: number; total: number } };

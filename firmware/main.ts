@@ -1,0 +1,66 @@
+// The firmware's entry point: what runs when the ESP32 boots the bundle from flash. Order matters: close the
+// door first, then configuration, the meter, the network, and last the watchdog.
+import { closeTelnet, lockConsole } from "./lockdown";
+import { readStoredConfig } from "./stored-config";
+import { keepWifiUp, WifiLink } from "./wifi";
+import { brokerConnector } from "./broker-socket";
+import { startDevice, Platform, FIRMWARE_VERSION } from "../lib/device";
+import { validateConfig, Config } from "../lib/config/validate";
+import { systemClock } from "../lib/mqtt/clock";
+
+/** The JS loop must come round within this many seconds, or the ESP32 resets. */
+const WATCHDOG_SECONDS = 20;
+
+function consolePassword(raw: { [key: string]: unknown } | null): unknown {
+  const group = raw ? raw.console : null;
+  return typeof group === "object" && group !== null ? (group as { [key: string]: unknown }).password : undefined;
+}
+
+function defaultDeviceId(): string {
+  return "esp32-" + getSerial().replace(/[^A-Za-z0-9]/g, "").substr(-6);
+}
+
+function espruinoPlatform(config: Config, wifi: { link: WifiLink | null }): Platform {
+  const storage = require("Storage");
+  return {
+    clock: systemClock,
+    openSerial: function (setting, onData) {
+      Serial2.removeAllListeners("data");
+      Serial2.setup(setting.baud, { rx: config.han.rx, tx: config.han.tx, bytesize: 8,
+        parity: setting.parity === "none" ? null : setting.parity.charAt(0), stopbits: 1 });
+      Serial2.on("data", onData);
+    },
+    connect: brokerConnector(config.mqtt.url, config.mqtt.ca),
+    rssi: function () { return wifi.link ? wifi.link.rssi() : null; },
+    memory: function () {
+      const m = process.memory();
+      return { free: m.free, total: m.total };
+    },
+    errorFlags: function () { return E.getErrorFlags(); },
+    readStore: function (name) { return storage.read(name); },
+    writeStore: function (name, text) { storage.write(name, text); },
+    print: function (text) { print(text); },
+  };
+}
+
+/** What the device runs on when the stored configuration cannot be used: the meter is still read. */
+const FALLBACK = validateConfig({ wifi: { ssid: "-" }, mqtt: { url: "mqtt://localhost" } }).config as Config;
+
+function boot(): void {
+  closeTelnet();
+  const stored = readStoredConfig();
+  const locked = lockConsole(consolePassword(stored.raw));
+  print("han-reader " + FIRMWARE_VERSION + (locked ? ", console locked" : ""));
+  const config = stored.config || FALLBACK;
+  if (!stored.config) {
+    for (let i = 0; i < stored.errors.length; i++) print("config error: " + stored.errors[i]);
+    print("reading the meter without network until the configuration is fixed");
+  }
+  const deviceId = config.deviceId || defaultDeviceId();
+  const wifi: { link: WifiLink | null } = { link: null };
+  startDevice(espruinoPlatform(config, wifi), config, deviceId, stored.config !== null);
+  if (stored.config) wifi.link = keepWifiUp(config.wifi.ssid, config.wifi.password, config.ntp, deviceId);
+  E.enableWatchdog(WATCHDOG_SECONDS, true);
+}
+
+boot();

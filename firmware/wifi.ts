@@ -1,0 +1,52 @@
+// Wi-Fi that comes back: the ESP32 port gives up after three failed attempts and stops the radio, so the
+// firmware reconnects by itself, with backoff, forever. The HAN side keeps decoding meanwhile.
+import { Backoff } from "../lib/mqtt/backoff";
+
+export interface WifiLink {
+  up: boolean;
+  /** Association attempts after the first. */
+  reconnects: number;
+  rssi(): number | null;
+}
+
+export function keepWifiUp(ssid: string, password: string, ntpServer: string, hostname: string): WifiLink {
+  const wifi = require("Wifi");
+  const backoff = new Backoff(2000, 60000, Math.random);
+  const link: WifiLink = {
+    up: false,
+    reconnects: 0,
+    rssi: function () {
+      const d = wifi.getDetails();
+      return link.up && typeof d.rssi === "number" ? d.rssi : null;
+    },
+  };
+  let pending = false;
+  // attempt and retry call each other; declared first so that neither is used before its definition.
+  let attempt: () => void = function () { /* assigned below */ };
+  const retry = function (): void {
+    link.up = false;
+    if (pending) return;
+    pending = true;
+    link.reconnects++;
+    setTimeout(attempt, backoff.next());
+  };
+  attempt = function (): void {
+    pending = false;
+    wifi.connect(ssid, { password: password }, function (error) {
+      if (error) retry();
+    });
+  };
+  wifi.on("connected", function () {
+    link.up = true;
+    backoff.reset();
+    wifi.setSNTP(ntpServer, 0);
+  });
+  wifi.on("disconnected", function () { retry(); });
+  try {
+    wifi.setHostname(hostname);
+  } catch (e) {
+    // Not every build names the station; the device works without it.
+  }
+  attempt();
+  return link;
+}
