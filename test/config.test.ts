@@ -22,7 +22,7 @@ test("a minimal configuration is valid and gets every default", () => {
 
 test("each bad value is refused with its field and the accepted values", () => {
   const cases: [Record<string, unknown>, RegExp][] = [
-    [{ han: { baud: 4800 } }, /^han\.baud: must be one of auto, 2400, 9600, 115200 .*got 4800$/],
+    [{ han: { baud: 4800 } }, /^han\.baud: must be one of auto, 2400, 9600, 115200; got 4800$/],
     [{ han: { parity: "mark" } }, /^han\.parity: must be one of auto, even, none, odd/],
     [{ han: { rx: 40 } }, /^han\.rx: must be a whole number from 0 to 39/],
     [{ mqtt: { url: "http://broker" } }, /^mqtt\.url: must be mqtt:\/\/host, mqtt:\/\/host:1883 or mqtts:\/\/host:8883/],
