@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { crc16x25 } from "../lib/crc16";
-import { hexBytes, vector } from "./sim-vectors";
+import { fromHex as hexBytes } from "../lib/bytes";
+import { vector } from "./support/vectors";
 
 test("CRC-16/X-25 check value of \"123456789\" is 0x906E", function () {
   const bytes = new Uint8Array(Buffer.from("123456789", "ascii"));

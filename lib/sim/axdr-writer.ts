@@ -114,10 +114,19 @@ export class AxdrWriter {
 
   /** Untagged bytes: an already encoded value, or a header. */
   raw(bytes: ArrayLike<number>): AxdrWriter {
+    // A Uint8Array holds bytes by construction; anything else is checked.
+    const trusted = bytes instanceof Uint8Array;
     for (let i = 0; i < bytes.length; i++) {
-      checkInt(bytes[i], 0, 255, "byte");
+      if (!trusted) checkInt(bytes[i], 0, 255, "byte");
       this.out.push(bytes[i]);
     }
+    return this;
+  }
+
+  /** Everything another writer wrote. */
+  append(other: AxdrWriter): AxdrWriter {
+    const o = other.out;
+    for (let i = 0; i < o.length; i++) this.out.push(o[i]);
     return this;
   }
 
@@ -284,22 +293,27 @@ export class AxdrWriter {
 
   /** Tag 0x19: 12 bytes, no length. */
   dateTime(f: DateTimeFields): AxdrWriter {
-    this.out.push(T_DATE_TIME);
-    return this.raw(cosemDateTime(f));
+    return this.tagged(T_DATE_TIME, cosemDateTime(f));
   }
 
   /** Tag 0x1A: year, month, day, weekday (5 bytes). */
   date(f: DateTimeFields): AxdrWriter {
-    this.out.push(T_DATE);
-    dateBytes(f, this.out);
-    return this;
+    const b: number[] = [];
+    dateBytes(f, b);
+    return this.tagged(T_DATE, b);
   }
 
   /** Tag 0x1B: hour, minute, second, hundredths (4 bytes). */
   time(f: DateTimeFields): AxdrWriter {
-    this.out.push(T_TIME);
-    timeBytes(f, this.out);
-    return this;
+    const b: number[] = [];
+    timeBytes(f, b);
+    return this.tagged(T_TIME, b);
+  }
+
+  /** A tag and a body checked beforehand, so that a refused value leaves nothing half-written. */
+  private tagged(tag: number, body: number[]): AxdrWriter {
+    this.out.push(tag);
+    return this.raw(body);
   }
 
   /** The way HAN lists carry date-times: an octet-string of 12 (09 0C ...). */

@@ -2,7 +2,7 @@
 // is a row of data (addresses, header time encoding, identity codes, value formats, which list holds which
 // objects, what a missing phase becomes); one walk turns a row and a set of values into a frame.
 import { AxdrWriter, cosemDateTime, DateTimeFields } from "./axdr-writer";
-import { HdlcAddressing, hdlcFrame, llcPayload } from "./hdlc-writer";
+import { HdlcAddressing, hdlcFrame, hdlcSegments, llcPayload } from "./hdlc-writer";
 import { dataNotification, TimeEncoding } from "./notification-writer";
 import { civilTime, cetOffsetMinutes, isEuSummerTime } from "./wallclock";
 import { obisBytes, obisMeaning, identitySlot } from "../obis";
@@ -37,6 +37,8 @@ export interface ListInput extends ListSpec {
   values: { [key: string]: number };
   /** long-invoke-id-and-priority; defaults to the maker's constant (Austrian meters count it up). */
   invokeId?: number;
+  /** Overrides the maker's header date-time encoding (Kamstrup firmware before rev 3.0 sent 09 0C). */
+  timeEncoding?: TimeEncoding;
 }
 
 /** How an element is laid out: Aidon's array of {OBIS, value, scaler_unit} structures; Kaifa's bare values by
@@ -75,8 +77,9 @@ interface Profile {
   idCode: string | null;
   typeCode: string | null;
   clockCode: string | null;
-  /** Identity strings as visible-string (0A) or octet-string (09); "number" sends the id as uint32. */
+  /** Identity strings as visible-string (0A) or octet-string (09). */
   strings: "visible" | "octet";
+  /** The meter id as uint32 instead (Kamstrup's Danish list). */
   numericId: boolean;
   /** Value group B of measured objects (Kamstrup uses 1). */
   groupB: number;
@@ -141,7 +144,8 @@ function supported(spec: ListSpec): string | null {
   switch (spec.maker) {
     case "aidon":
       if (c === "NO" && nve) return null;
-      return c === "SE" && l === "se" && tn3 ? null : "Aidon sends lists 1-3 in Norway, the 27-object list (3-phase TN) in Sweden";
+      if (c === "SE" && l === "se" && tn3) return null;
+      return "Aidon sends lists 1-3 in Norway, the 27-object list (3-phase TN) in Sweden";
     case "embriq":
       return c === "NO" && nve && spec.phases === 3 ? null : "Embriq sends lists 1-3 from 3-phase meters in Norway";
     case "kaifa":
@@ -238,6 +242,11 @@ function isMeasured(item: string): boolean {
   return item.indexOf(".") > 0;
 }
 
+/** The measured objects ("C.D.E") of a spec's list in list order, including any the meter leaves out. */
+export function listObjects(spec: ListSpec): string[] {
+  return profileOf(spec).items.filter(isMeasured);
+}
+
 /** What the meter sends for a measured object: "value", or how it stands in for an object it lacks. */
 function presence(p: Profile, spec: ListSpec, cde: string): "value" | Absent {
   const phase = phaseOf(cde);
@@ -279,6 +288,71 @@ export function fromRaw(raw: number, scaler: number): number {
   return scaler >= 0 ? raw * Math.pow(10, scaler) : raw / Math.pow(10, -scaler);
 }
 
+/** One item of a list as a spec's meter sends it, worked out once per spec. */
+interface Entry {
+  item: string;
+  /** The OBIS code written ahead of the value, or null when the item goes bare. */
+  code: string | null;
+  obis: number[] | null;
+  /** Measured objects: the key in Reading.values, the wire format and the DLMS unit code. */
+  key: string;
+  format: ValueFormat | null;
+  unitCode: number;
+  send: "value" | "zero" | "null";
+}
+
+interface Plan {
+  profile: Profile;
+  /** The items sent, in order (omitted objects left out). */
+  entries: Entry[];
+}
+
+/** Plans by spec; the keys are the few spec combinations and model quirks, so this stays small. */
+const plans: { [id: string]: Plan } = {};
+
+function identityCode(p: Profile, item: string): string | null {
+  if (item === "version") return p.versionCode;
+  if (item === "id") return p.idCode;
+  if (item === "type") return p.typeCode;
+  return p.clockCode;
+}
+
+function entryOf(p: Profile, spec: ListSpec, item: string): Entry | null {
+  if (!isMeasured(item)) {
+    const code = p.style === "positional" ? null : identityCode(p, item);
+    return { item: item, code: code, obis: code === null ? null : obisBytes(code), key: "", format: null, unitCode: 0,
+      send: "value" };
+  }
+  const present = presence(p, spec, item);
+  if (present === "omit") return null;
+  const code = codeOf(p, item);
+  const meaning = obisMeaning(code);
+  if (!meaning) throw new Error("no meaning for " + code);
+  return {
+    item: item, code: p.style === "positional" ? null : code, obis: p.style === "positional" ? null : obisBytes(code),
+    key: meaning.key, format: formatOf(p, meaning.unit), unitCode: meaning.unit === null ? 255 : UNIT_CODES[meaning.unit],
+    send: present,
+  };
+}
+
+function planOf(spec: ListSpec): Plan {
+  const type = meterTypeOf(spec);
+  const id = [spec.maker, spec.phases, spec.wires, spec.list, spec.country, type.indexOf("685") === 0,
+    type.indexOf("MA304T") === 0].join("|");
+  let plan = plans[id];
+  if (plan === undefined) {
+    const p = profileOf(spec);
+    const entries: Entry[] = [];
+    p.items.forEach(function (item) {
+      const e = entryOf(p, spec, item);
+      if (e !== null) entries.push(e);
+    });
+    plan = { profile: p, entries: entries };
+    plans[id] = plan;
+  }
+  return plan;
+}
+
 function writeNumber(w: AxdrWriter, tag: number, raw: number): void {
   if (tag === T_UINT32) w.uint32(raw);
   else if (tag === T_UINT16) w.uint16(raw);
@@ -295,73 +369,72 @@ function identityText(p: Profile, input: ListInput, item: string): string {
     input.meterId;
 }
 
-function identityCode(p: Profile, item: string): string | null {
-  if (item === "version") return p.versionCode;
-  if (item === "id") return p.idCode;
-  if (item === "type") return p.typeCode;
-  return p.clockCode;
+/** The raw integer a measured entry sends. */
+function rawOf(e: Entry, input: ListInput): number {
+  if (e.send !== "value") return 0;
+  const v = input.values[e.key];
+  if (typeof v !== "number") throw new Error("no value for " + e.key);
+  return quantize(v, (e.format as ValueFormat).scaler);
 }
 
-/** Writes one item's elements; returns how many elements of the enclosing array or structure they are. */
-function writeItem(w: AxdrWriter, p: Profile, input: ListInput, item: string): number {
-  const bare = p.style === "positional";
-  if (!isMeasured(item)) {
-    const code = bare ? null : identityCode(p, item);
-    if (p.style === "array") w.structure(2);
-    if (code !== null) w.obis(obisBytes(code));
-    if (item === "clock") w.dateTimeOctets(input.clock);
-    else if (item === "id" && p.numericId) w.uint32(parseInt(input.meterId, 10));
-    else if (p.strings === "visible") w.visibleString(identityText(p, input, item));
-    else w.octetStringText(identityText(p, input, item));
-    return p.style === "array" || code === null ? 1 : 2;
-  }
-  const present = presence(p, input, item);
-  if (present === "null") {
+/** Writes one entry's elements; returns how many elements of the enclosing array or structure they are. */
+function writeEntry(w: AxdrWriter, p: Profile, e: Entry, input: ListInput): number {
+  if (e.send === "null") {
     w.nullData();
     if (p.style !== "pairs") return 1;
     w.nullData();
     return 2;
   }
-  const code = codeOf(p, item);
-  const meaning = obisMeaning(code);
-  if (!meaning) throw new Error("no meaning for " + code);
-  const format = formatOf(p, meaning.unit);
-  let raw = 0;
-  if (present === "value") {
-    const v = input.values[meaning.key];
-    if (typeof v !== "number") throw new Error("no value for " + meaning.key);
-    raw = quantize(v, format.scaler);
+  const measured = e.format !== null;
+  if (p.style === "array") w.structure(measured ? 3 : 2);
+  if (e.obis !== null) w.obis(e.obis);
+  if (measured) {
+    const f = e.format as ValueFormat;
+    writeNumber(w, f.tag, rawOf(e, input));
+    if (p.style === "array" || p.style === "triples") w.scalerUnit(f.scaler, e.unitCode);
+  } else if (e.item === "clock") {
+    w.dateTimeOctets(input.clock);
+  } else if (e.item === "id" && p.numericId) {
+    w.uint32(parseInt(input.meterId, 10));
+  } else if (p.strings === "visible") {
+    w.visibleString(identityText(p, input, e.item));
+  } else {
+    w.octetStringText(identityText(p, input, e.item));
   }
-  const unitCode = meaning.unit === null ? 255 : UNIT_CODES[meaning.unit];
-  if (p.style === "array") w.structure(3);
-  if (!bare) w.obis(obisBytes(code));
-  writeNumber(w, format.tag, raw);
-  if (p.style === "array" || p.style === "triples") w.scalerUnit(format.scaler, unitCode);
-  return p.style === "pairs" ? 2 : p.style === "triples" ? 3 : 1;
+  if (p.style === "array" || e.obis === null) return 1;
+  return p.style === "triples" && measured ? 3 : 2;
 }
 
-function itemsToSend(p: Profile, spec: ListSpec): string[] {
-  return p.items.filter(function (item) { return !isMeasured(item) || presence(p, spec, item) !== "omit"; });
+function headerTime(p: Profile, input: ListInput): TimeEncoding {
+  return input.timeEncoding !== undefined ? input.timeEncoding : p.time;
+}
+
+function bodyOf(plan: Plan, input: ListInput): AxdrWriter {
+  const p = plan.profile;
+  const elements = new AxdrWriter();
+  let count = 0;
+  for (let i = 0; i < plan.entries.length; i++) count += writeEntry(elements, p, plan.entries[i], input);
+  const w = new AxdrWriter();
+  if (p.style === "array") w.array(count);
+  else w.structure(count);
+  return w.append(elements);
+}
+
+function apduOf(plan: Plan, input: ListInput): Uint8Array {
+  const p = plan.profile;
+  const invokeId = input.invokeId !== undefined ? input.invokeId : p.invokeId;
+  const time = headerTime(p, input);
+  return dataNotification(invokeId, time, time === "none" ? null : input.clock, bodyOf(plan, input).bytes());
 }
 
 /** The notification body: one array (Aidon) or structure (everyone else). */
 export function encodeBody(input: ListInput): Uint8Array {
-  const p = profileOf(input);
-  const elements = new AxdrWriter();
-  let count = 0;
-  const items = itemsToSend(p, input);
-  for (let i = 0; i < items.length; i++) count += writeItem(elements, p, input, items[i]);
-  const w = new AxdrWriter();
-  if (p.style === "array") w.array(count);
-  else w.structure(count);
-  return w.raw(elements.bytes()).bytes();
+  return bodyOf(planOf(input), input).bytes();
 }
 
 /** The Data-Notification APDU (0F ...). */
 export function encodeApdu(input: ListInput): Uint8Array {
-  const p = profileOf(input);
-  const invokeId = input.invokeId !== undefined ? input.invokeId : p.invokeId;
-  return dataNotification(invokeId, p.time, p.time === "none" ? null : input.clock, encodeBody(input));
+  return apduOf(planOf(input), input);
 }
 
 /** The bare LLC payload (E6 E7 00 + APDU), as a raw dump without HDLC framing carries it. */
@@ -369,15 +442,18 @@ export function encodeLlc(input: ListInput): Uint8Array {
   return llcPayload(encodeApdu(input));
 }
 
-/** One complete HDLC frame, 7E to 7E, with the maker's addresses and control byte. */
+/** One complete HDLC frame, 7E to 7E, with the maker's addresses and control byte (han-spec.md 2.1). */
 export function encodeFrame(input: ListInput): Uint8Array {
-  const info = encodeLlc(input);
-  return hdlcFrame(info, 0, info.length, profileOf(input).addressing, false);
+  const plan = planOf(input);
+  const info = llcPayload(apduOf(plan, input));
+  return hdlcFrame(info, 0, info.length, plan.profile.addressing, false);
 }
 
-/** The maker's HDLC addressing for a list (real meters differ; see han-spec.md 2.1). */
-export function addressingOf(spec: ListSpec): HdlcAddressing {
-  return profileOf(spec).addressing;
+/** The same list split over HDLC frames of at most maxInfo information bytes, S bit set on all but the last (as
+ *  Iskra meters do; the Nordic lists here fit one frame, so this is for testing reassembly). */
+export function encodeSegments(input: ListInput, maxInfo: number): Uint8Array[] {
+  const plan = planOf(input);
+  return hdlcSegments(llcPayload(apduOf(plan, input)), plan.profile.addressing, maxInfo);
 }
 
 /** The meter's clock at utcMs, filled in the maker's way: Aidon Norway sends local time with deviation 0 and
@@ -385,7 +461,7 @@ export function addressingOf(spec: ListSpec): HdlcAddressing {
  *  unspecified and status 0; Swedish OBIS-coded Kaifa sends normal time (UTC+1) all year with deviation -60;
  *  Kamstrup leaves the deviation unspecified and sets the daylight-saving bit; Austrian meters fill it all in. */
 export function makerClock(spec: ListSpec, utcMs: number): DateTimeFields {
-  const style = profileOf(spec).clockStyle;
+  const style = planOf(spec).profile.clockStyle;
   const summer = isEuSummerTime(utcMs);
   const offset = style === "swedish-normal" ? 60 : cetOffsetMinutes(utcMs);
   const t = civilTime(utcMs, offset);
@@ -462,31 +538,27 @@ function unpadded(s: string): string {
   return s.substring(0, end);
 }
 
+/** The reading a decoder must make of encodeFrame(input), computed from the layout rather than by decoding. */
 export function expectedReading(input: ListInput): ExpectedReading {
-  const p = profileOf(input);
-  const items = itemsToSend(p, input);
+  const plan = planOf(input);
+  const p = plan.profile;
   const out: ExpectedReading = { list: 1, values: {}, meter: { id: null, type: null, list_version: null },
-    clockRaw: p.time === "none" ? null : hex(cosemDateTime(input.clock)) };
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i];
-    if (isMeasured(item)) {
-      const present = presence(p, input, item);
-      if (present === "null") continue;
-      const v = valueFormat(input, item);
-      out.values[v.key] = present === "zero" ? 0 : fromRaw(quantize(input.values[v.key], v.format.scaler), v.format.scaler);
-      continue;
-    }
-    // Bare items other than the list id carry no OBIS code to name them; readers skip them.
-    const code = p.style === "positional" ? "" : identityCode(p, item);
-    if (item === "clock") {
-      if (code !== null) out.clockRaw = hex(cosemDateTime(input.clock));
-    } else if (item === "version") {
+    clockRaw: headerTime(p, input) === "none" ? null : hex(cosemDateTime(input.clock)) };
+  for (let i = 0; i < plan.entries.length; i++) {
+    const e = plan.entries[i];
+    if (e.send === "null") continue;
+    if (e.format !== null) {
+      out.values[e.key] = fromRaw(rawOf(e, input), e.format.scaler);
+    } else if (e.item === "version") {
       out.meter.list_version = p.listVersion;
-    } else if (code !== null) {
-      const slot = code === "" ? item : identitySlot(code);
-      const text = item === "id" && p.numericId ? "" + parseInt(input.meterId, 10) : unpadded(identityText(p, input, item));
-      if (slot === "id") out.meter.id = text;
-      else if (slot === "type") out.meter.type = text;
+    } else if (e.code !== null || p.style === "positional") {
+      // Bare items other than the list id and Kaifa's positions carry no OBIS code to name them; readers skip them.
+      const slot = e.code === null ? e.item : identitySlot(e.code);
+      if (slot === "clock") out.clockRaw = hex(cosemDateTime(input.clock));
+      else if (slot === "type") out.meter.type = unpadded(identityText(p, input, e.item));
+      else if (slot === "id") {
+        out.meter.id = p.numericId ? "" + parseInt(input.meterId, 10) : unpadded(identityText(p, input, e.item));
+      }
     }
   }
   out.list = listKindOf(out.values);

@@ -13,7 +13,17 @@ export interface Vector {
   hex: string;
   frames?: string[];
   expected: { [code: string]: string };
-  verification: { [k: string]: unknown };
+  raw_values?: { [code: string]: { raw: number; scaler: number; unit: string } };
+  decrypted_apdu?: string;
+  verification: {
+    dst?: string;
+    src?: string;
+    control?: number;
+    apdu_invoke_id?: string;
+    apdu_datetime?: string | null;
+    apdu_datetime_encoding?: string;
+    [k: string]: unknown;
+  };
   notes?: string;
 }
 
@@ -24,6 +34,12 @@ let cache: Vector[] | null = null;
 export function loadVectors(): Vector[] {
   if (!cache) cache = JSON.parse(readFileSync(VECTORS_PATH, "utf8")) as Vector[];
   return cache;
+}
+
+export function vector(id: string): Vector {
+  const v = loadVectors().find((x) => x.id === id);
+  if (!v) throw new Error("no vector " + id);
+  return v;
 }
 
 /** General Block Transfer pushes (several HDLC frames carrying one APDU in blocks): a later stage. */
