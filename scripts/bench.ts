@@ -1,6 +1,8 @@
 // `npm run bench`: throughput and size figures, printed. Never a pass/fail test.
 import { HanDecoder } from "../lib/han-decoder";
 import { benchFrames, BenchSet } from "./bench-frames";
+import { benchBundleDecode } from "./bench-espruino";
+import { toHex } from "../lib/bytes";
 
 function framesPerSecond(frames: Uint8Array[], minMs: number): number {
   let count = 0;
@@ -30,4 +32,8 @@ export function benchDecoder(sets: BenchSet[]): void {
   }
 }
 
-benchDecoder(benchFrames());
+const sets = benchFrames();
+benchDecoder(sets);
+const byName: { [name: string]: string[] } = {};
+for (const s of sets) byName[`${s.maker} list ${s.list}`] = [toHex(s.frame)];
+benchBundleDecode(byName);
