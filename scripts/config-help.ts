@@ -2,6 +2,7 @@
 // rules themselves live in lib/config/schema.ts, which the device carries without this text.
 export const FIELD_HELP: { [path: string]: string } = {
   "deviceId": "name of this dongle in topics and discovery; default: derived from the chip's serial",
+  "led": "GPIO of the LED that blinks for the identify command",
   "wifi.ssid": "Wi-Fi network name",
   "wifi.password": "Wi-Fi password (WPA2)",
   "mqtt.url": "broker URL",

@@ -32,6 +32,7 @@ const PINS = { min: 0, max: 39 };
 
 export const SCHEMA: FieldSpec[] = [
   field("deviceId", "string", { optional: true, pattern: /^[A-Za-z0-9_-]+$/, patternText: "letters, digits, _ and -" }),
+  field("led", "integer", { def: 2, min: 0, max: 33 }),
   field("wifi.ssid", "string", { minLength: 1 }),
   field("wifi.password", "string", { def: "", secret: true }),
   field("mqtt.url", "string", { pattern: /^mqtts?:\/\/[^\s/:]+(:[0-9]+)?\/?$/,

@@ -4,6 +4,7 @@ import { SCHEMA, FieldSpec } from "./schema";
 
 export interface Config {
   deviceId?: string;
+  led: number;
   wifi: { ssid: string; password: string };
   mqtt: { url: string; username?: string; password?: string; baseTopic?: string; keepAlive: number; ca?: string };
   han: { rx: number; tx: number; baud: "auto" | number; parity: "auto" | "even" | "none" | "odd"; maxFrameSize: number };
@@ -117,6 +118,14 @@ export function validateConfig(input: unknown): ValidationResult {
   const config = out as unknown as Config;
   if (errors.length === 0 && config.han.rx === config.han.tx) errors.push("han.tx: must differ from han.rx");
   return { config: errors.length === 0 ? config : null, errors: errors };
+}
+
+/** A stored configuration with dotted-path changes applied, validated whole: the new raw object and its result. */
+export function applyChanges(raw: Tree, changes: { [path: string]: unknown }): { raw: Tree; result: ValidationResult } {
+  const copy = JSON.parse(JSON.stringify(raw)) as Tree;
+  const paths = Object.keys(changes);
+  for (let i = 0; i < paths.length; i++) setPath(copy, paths[i], changes[paths[i]]);
+  return { raw: copy, result: validateConfig(copy) };
 }
 
 /** The configuration with every secret replaced, fit for a console banner or a log. */
