@@ -14,6 +14,13 @@ interface EspruinoE {
   /** Flags raised since the last call; the call clears them. */
   getErrorFlags(): string[];
   on(event: "errorFlag", fn: (flags: string[]) => void): void;
+  /** Bytes as a binary string. */
+  toString(bytes: Uint8Array): string;
+}
+
+interface EspruinoCrypto {
+  /** Digest of a binary string. */
+  SHA256(message: string): ArrayBuffer;
 }
 
 interface EspruinoSocket {
@@ -52,6 +59,8 @@ declare function require(name: "Wifi"): EspruinoWifi;
 declare function require(name: "net"): EspruinoNet;
 declare function require(name: "tls"): EspruinoNet;
 declare function require(name: "TelnetServer"): EspruinoTelnet;
+declare function require(name: "crypto"): EspruinoCrypto;
+declare function digitalWrite(pin: number, value: boolean): void;
 declare function getSerial(): string;
 /** Seconds since boot, with fractions. */
 declare function getTime(): number;

@@ -40,6 +40,18 @@ function espruinoPlatform(config: Config, wifi: { link: WifiLink | null }): Plat
     readStore: function (name) { return storage.read(name); },
     writeStore: function (name, text) { storage.write(name, text); },
     print: function (text) { print(text); },
+    sha256: function (message) { return E.toString(new Uint8Array(require("crypto").SHA256(message))); },
+    reboot: function () { load(); },
+    identify: function () {
+      let on = false;
+      let blinks = 20;
+      const blink = function (): void {
+        on = !on;
+        digitalWrite(config.led, on);
+        if (--blinks > 0) setTimeout(blink, 250);
+      };
+      blink();
+    },
   };
 }
 

@@ -7,7 +7,9 @@ import type { Clock } from "./mqtt/clock";
 import { Publisher } from "./publish/publisher";
 import { diagPayload } from "./publish/diag";
 import { SerialAutodetect, SerialSetting } from "./serial-autodetect";
-import type { Config } from "./config/validate";
+import { Config, applyChanges } from "./config/validate";
+import { CommandHandler } from "./remote/commands";
+import type { Sha256 } from "./remote/hmac";
 
 /** What the device needs from the hardware: Espruino on the ESP32, or the emulator. */
 export interface Platform {
@@ -25,7 +27,17 @@ export interface Platform {
   writeStore(name: string, text: string): void;
   /** A line on the local console. */
   print(text: string): void;
+  sha256: Sha256;
+  /** Restarts the firmware (after a configuration change, or on command). */
+  reboot(): void;
+  /** Blinks the LED so that an installer can tell which dongle in a cabinet this is. */
+  identify(): void;
 }
+
+/** Storage file of the configuration, written by `npm run configure` and by remote configuration changes. */
+export const CONFIG_STORE = "han.json";
+/** Storage file of the highest command counter accepted. */
+const COUNTER_STORE = "han.cmdctr";
 
 export const FIRMWARE_VERSION = "0.1.0";
 
@@ -70,6 +82,40 @@ export interface Device {
   /** The last error, for the diag topic. */
   lastError: string | null;
   errorFlagEvents: number;
+  commands: CommandHandler;
+  /** Seconds since start, counted rather than read from the clock, which jumps when SNTP sets it. */
+  uptime: number;
+}
+
+/** Publishes the diag payload now; on the way, counts error flags and sheds optional topics when memory is low. */
+function publishDiag(device: Device, platform: Platform): void {
+  const publisher = device.publisher;
+  const detect = device.detect;
+  const flags = platform.errorFlags();
+  if (flags.length > 0) {
+    device.errorFlagEvents += flags.length;
+    device.lastError = "error flags: " + flags.join(",");
+  }
+  const memory = platform.memory();
+  if (memory) {
+    const share = memory.free / memory.total;
+    if (share < SHED_BELOW && publisher.optionalEnabled) {
+      publisher.optionalEnabled = false;
+      publisher.log("memory low (" + memory.free + " of " + memory.total + " free): per-value and raw topics paused");
+    } else if (share > RESUME_ABOVE && !publisher.optionalEnabled) {
+      publisher.optionalEnabled = true;
+    }
+  }
+  const s = detect.current;
+  publisher.diag(diagPayload({
+    now: platform.clock.now(), uptime: device.uptime, freeMemory: memory ? memory.free : null, rssi: platform.rssi(),
+    decoder: device.decoder.counters, mqtt: device.client.stats(), energyRejected: publisher.guard.rejected,
+    lastError: device.lastError,
+    extra: { serial: s.baud + " " + (s.parity === "even" ? "8E1" : s.parity === "odd" ? "8O1" : "8N1"),
+      serial_locked: detect.locked, serial_tried: detect.report(), error_flags: device.errorFlagEvents,
+      optional_topics: publisher.optionalEnabled, firmware: FIRMWARE_VERSION,
+      commands_accepted: device.commands.accepted, commands_refused: device.commands.refused },
+  }));
 }
 
 export function baseTopic(config: Config, deviceId: string): string {
@@ -111,6 +157,28 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
     detect: new SerialAutodetect(fixedSetting(config), storedSetting(platform)),
     lastError: null,
     errorFlagEvents: 0,
+    uptime: 0,
+    commands: new CommandHandler({
+      secret: config.remote.secret,
+      configChanges: config.remote.configChanges,
+      sha256: platform.sha256,
+      loadCounter: function () { return parseInt(platform.readStore(COUNTER_STORE) || "0", 10) || 0; },
+      saveCounter: function (n) { platform.writeStore(COUNTER_STORE, "" + n); },
+      log: function (text) { publisher.log(text); },
+    }, {
+      diag: function () { publishDiag(device, platform); },
+      identify: platform.identify,
+      reboot: function () { clock.setTimeout(platform.reboot, 1000); },
+      configure: function (changes) {
+        const raw = JSON.parse(platform.readStore(CONFIG_STORE) || "{}");
+        const applied = applyChanges(raw, changes);
+        if (!applied.result.config) return applied.result.errors;
+        platform.writeStore(CONFIG_STORE, JSON.stringify(applied.raw));
+        // The new settings take effect through a clean start, after the log line has gone out.
+        clock.setTimeout(platform.reboot, 1000);
+        return [];
+      },
+    }),
   };
   const decoder = device.decoder;
   const detect = device.detect;
@@ -118,10 +186,8 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
   platform.openSerial(detect.current, feed);
 
   let lastBytes = 0;
-  // Counted rather than read from the clock, which jumps when SNTP sets it.
-  let uptime = 0;
   every(clock, IDLE_CHECK, function () {
-    uptime += IDLE_CHECK / 1000;
+    device.uptime += IDLE_CHECK / 1000;
     if (decoder.counters.bytes_in === lastBytes) decoder.flush();
     lastBytes = decoder.counters.bytes_in;
   });
@@ -143,35 +209,12 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
 
   client.on("message", function (topic: string, payload: string) {
     if (topic === o.discoveryPrefix + "/status" && payload === "online") publisher.homeAssistantOnline();
+    else if (topic === base + "/cmd") device.commands.handle(payload);
   });
   client.on("close", function (reason: string) { device.lastError = "mqtt: " + reason; });
 
-  every(clock, o.diagInterval * 1000, function () {
-    const flags = platform.errorFlags();
-    if (flags.length > 0) {
-      device.errorFlagEvents += flags.length;
-      device.lastError = "error flags: " + flags.join(",");
-    }
-    const memory = platform.memory();
-    if (memory) {
-      const share = memory.free / memory.total;
-      if (share < SHED_BELOW && publisher.optionalEnabled) {
-        publisher.optionalEnabled = false;
-        publisher.log("memory low (" + memory.free + " of " + memory.total + " free): per-value and raw topics paused");
-      } else if (share > RESUME_ABOVE && !publisher.optionalEnabled) {
-        publisher.optionalEnabled = true;
-      }
-    }
-    const s = detect.current;
-    publisher.diag(diagPayload({
-      now: clock.now(), uptime: uptime, freeMemory: memory ? memory.free : null, rssi: platform.rssi(),
-      decoder: decoder.counters, mqtt: client.stats(), energyRejected: publisher.guard.rejected,
-      lastError: device.lastError,
-      extra: { serial: s.baud + " " + (s.parity === "even" ? "8E1" : s.parity === "odd" ? "8O1" : "8N1"),
-        serial_locked: detect.locked, serial_tried: detect.report(), error_flags: device.errorFlagEvents,
-        optional_topics: publisher.optionalEnabled, firmware: FIRMWARE_VERSION },
-    }));
-  });
+  every(clock, o.diagInterval * 1000, function () { publishDiag(device, platform); });
+
 
   if (online) client.start();
   return device;
