@@ -7,9 +7,15 @@ interface EspruinoSerial {
   removeAllListeners(event: string): void;
 }
 
+interface EspruinoConsoleDevice {
+  write(data: string): void;
+  on(event: "data", fn: (data: string) => void): void;
+  removeAllListeners(event: string): void;
+}
+
 interface EspruinoE {
-  setPassword(password: string): void;
-  lockConsole(): void;
+  /** Moves the REPL to another device; force keeps it there when USB is (dis)connected. */
+  setConsole(device: EspruinoConsoleDevice, options: { force: boolean }): void;
   enableWatchdog(timeoutSeconds: number, isAuto: boolean): void;
   /** Flags raised since the last call; the call clears them. */
   getErrorFlags(): string[];
@@ -54,6 +60,10 @@ interface EspruinoTelnet {
 
 declare const E: EspruinoE;
 declare const Serial2: EspruinoSerial;
+/** The USB console's UART. */
+declare const Serial1: EspruinoConsoleDevice;
+/** One end of a loopback pair: a console device no person can reach. */
+declare const LoopbackA: EspruinoConsoleDevice;
 declare function require(name: "Storage"): EspruinoStorage;
 declare function require(name: "Wifi"): EspruinoWifi;
 declare function require(name: "net"): EspruinoNet;

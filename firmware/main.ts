@@ -61,8 +61,8 @@ const FALLBACK = validateConfig({ wifi: { ssid: "-" }, mqtt: { url: "mqtt://loca
 function boot(): void {
   closeTelnet();
   const stored = readStoredConfig();
-  const locked = lockConsole(consolePassword(stored.raw));
-  print("han-reader " + FIRMWARE_VERSION + (locked ? ", console locked" : ""));
+  const guard = lockConsole(consolePassword(stored.raw));
+  print("han-reader " + FIRMWARE_VERSION + (guard ? ", console locked" : ""));
   const config = stored.config || FALLBACK;
   if (!stored.config) {
     for (let i = 0; i < stored.errors.length; i++) print("config error: " + stored.errors[i]);

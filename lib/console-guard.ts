@@ -1,0 +1,92 @@
+// The USB console's door: a password prompt in front of Espruino's REPL. Espruino's own E.lockConsole() lets
+// anyone at the cabinet try passwords as fast as they can type or script; this one lets three attempts go, then
+// makes each further attempt wait twice as long as the one before.
+import type { Clock } from "./mqtt/clock";
+import { sameText } from "./remote/hmac";
+
+/** Longest line kept while typing: a password longer than this cannot be right, and input must not grow. */
+const MAX_LINE = 64;
+const FREE_ATTEMPTS = 3;
+const FIRST_WAIT = 5000;
+const LONGEST_WAIT = 3600000;
+
+export interface GuardIO {
+  write(text: string): void;
+  /** Hands the REPL to the person who typed the password. */
+  unlock(): void;
+}
+
+export class ConsoleGuard {
+  locked: boolean;
+  failures: number;
+  private password: string;
+  private clock: Clock;
+  private io: GuardIO;
+  private line: string;
+  /** Until this time (clock ms) input is ignored. */
+  private waitUntil: number;
+
+  constructor(password: string, clock: Clock, io: GuardIO) {
+    this.password = password;
+    this.clock = clock;
+    this.io = io;
+    this.locked = true;
+    this.failures = 0;
+    this.line = "";
+    this.waitUntil = 0;
+  }
+
+  /** Wait before the next attempt after `failures` wrong passwords, in ms. */
+  static delayAfter(failures: number): number {
+    if (failures < FREE_ATTEMPTS) return 0;
+    return Math.min(LONGEST_WAIT, FIRST_WAIT * Math.pow(2, failures - FREE_ATTEMPTS));
+  }
+
+  prompt(): void {
+    this.io.write("\r\nConsole locked. Password: ");
+  }
+
+  /** Feeds typed characters (binary string, any chunking). */
+  input(chunk: string): void {
+    if (!this.locked) return;
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk.charAt(i);
+      if (c === "\r" || c === "\n") {
+        if (this.line.length > 0 || c === "\r") this.attempt();
+      } else if (this.line.length < MAX_LINE) {
+        this.line += c;
+      }
+      if (!this.locked) return;
+    }
+  }
+
+  private attempt(): void {
+    const typed = this.line;
+    this.line = "";
+    const now = this.clock.now();
+    if (now < this.waitUntil) {
+      this.io.write("\r\nWait " + Math.ceil((this.waitUntil - now) / 1000) + " s before trying again.");
+      this.prompt();
+      return;
+    }
+    if (sameText(typed, this.password)) {
+      this.locked = false;
+      this.failures = 0;
+      this.io.write("\r\nUnlocked.\r\n");
+      this.io.unlock();
+      return;
+    }
+    this.failures++;
+    const wait = ConsoleGuard.delayAfter(this.failures);
+    this.waitUntil = now + wait;
+    this.io.write("\r\nWrong password." + (wait > 0 ? " Next attempt in " + wait / 1000 + " s." : ""));
+    this.prompt();
+  }
+
+  /** Locks again (after the unlocked console has been idle, or on demand). */
+  lock(): void {
+    this.locked = true;
+    this.line = "";
+    this.prompt();
+  }
+}
