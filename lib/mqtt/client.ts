@@ -8,8 +8,8 @@ import { Backoff } from "./backoff";
 import type { Clock } from "./clock";
 import { systemClock } from "./clock";
 import {
-  CONNACK, PROTOCOL_LEVEL, PROTOCOL_NAME, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBACK, SUBACK_FAILURE,
-  connackError, packetName,
+  CONNACK, PINGRESP, PROTOCOL_LEVEL, PROTOCOL_NAME, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBACK, SUBACK_FAILURE,
+  UNSUBACK, connackError, packetName,
 } from "./constants";
 import { Emitter } from "./emitter";
 import type { Listener } from "./emitter";
@@ -112,9 +112,11 @@ function errorText(e: unknown): string {
   return message !== undefined ? String(message) : String(e);
 }
 
-/** PUBLISH topics: non-empty, no wildcards, at most 65535 bytes. */
+/** PUBLISH topics: non-empty, no wildcards, at most 65535 bytes (only a topic long enough to exceed that at 3 bytes
+ *  a char is encoded to count its bytes). */
 function validTopic(topic: string): boolean {
-  return topic.length > 0 && topic.indexOf("+") < 0 && topic.indexOf("#") < 0 && utf8Encode(topic).length < 65536;
+  return topic.length > 0 && topic.indexOf("+") < 0 && topic.indexOf("#") < 0 &&
+    (topic.length <= 21845 || utf8Encode(topic).length < 65536);
 }
 
 export class MqttClient extends Emitter {
@@ -224,7 +226,6 @@ export class MqttClient extends Emitter {
     this.timer = null;
     this.state = CONNECTING;
     this.attempts++;
-    this.parser.reset();
     let sock: MqttSocket;
     try {
       sock = this.opts.connect();
@@ -290,12 +291,12 @@ export class MqttClient extends Emitter {
         this.write(encodeAck(PUBCOMP, p.packetId));
         break;
       case SUBACK:
-        if (p.granted.indexOf(SUBACK_FAILURE) >= 0) this.lastError = "subscription refused";
+        this.subscribed(p.granted);
         break;
-      case 5: // PUBREC
-      case 7: // PUBCOMP: both answer QoS 2, which this client never sends
-      case 11: // UNSUBACK
-      case 13: // PINGRESP: received() above is all it is for
+      case PUBREC:
+      case PUBCOMP: // both answer QoS 2, which this client never sends
+      case UNSUBACK:
+      case PINGRESP: // keepAlive.received() above is all it is for
         break;
       default:
         this.lost("unexpected " + packetName(p.type));
@@ -318,6 +319,13 @@ export class MqttClient extends Emitter {
     this.inflight.forEach((id, m) => this.write(encodePublish(m.topic, m.payload, 1, m.retain, true, id)));
     this.drain();
     if (this.state === CONNECTED) this.emit("connect");
+  }
+
+  /** A refused subscription leaves the session up (the readings still go out) but shows in lastError. */
+  private subscribed(granted: number[]): void {
+    const subscriptions = this.opts.subscriptions || [];
+    const i = granted.indexOf(SUBACK_FAILURE);
+    if (i >= 0) this.lastError = "subscription refused: " + (i < subscriptions.length ? subscriptions[i].topic : i);
   }
 
   private incoming(p: PublishPacket): void {
@@ -355,7 +363,7 @@ export class MqttClient extends Emitter {
     const store = this.opts.keptStore;
     if (!store) return;
     const kept: OutMessage[] = [];
-    this.inflight.forEach(function (id, m) {
+    this.inflight.forEach(function (_id, m) {
       if (m.keep) kept.push(m);
     });
     this.queue.collectKept(kept);

@@ -12,6 +12,8 @@ export class KeepAlive {
   private rxIdle = 0;
   private txIdle = 0;
   private pinged = false;
+  /** Made once, not at every tick. */
+  private readonly onTick = () => this.tick();
 
   /** periodMs 0 turns it off. */
   constructor(private readonly clock: Clock, private readonly periodMs: number, private readonly ping: () => void,
@@ -45,7 +47,7 @@ export class KeepAlive {
   }
 
   private schedule(): void {
-    this.timer = this.clock.setTimeout(() => this.tick(), this.periodMs / 2);
+    this.timer = this.clock.setTimeout(this.onTick, this.periodMs / 2);
   }
 
   private tick(): void {

@@ -165,12 +165,14 @@ function decodeAck(type: 4 | 5 | 6 | 7 | 11, c: Cursor): Packet | null {
 }
 
 /** The packet whose first byte is `first` and whose body is s[start, end), or an error text. */
-export function decodePacket(first: number, s: string, start: number, end: number): Packet | string {
+function decodePacket(first: number, s: string, start: number, end: number): Packet | string {
   const type = first >> 4;
   const flags = first & 15;
   const c = new Cursor(s, start, end);
   let p: Packet | null = null;
-  if (type === PUBLISH) {
+  if (type === 0 || type === 15) {
+    return "reserved packet type " + type;
+  } else if (type === PUBLISH) {
     p = decodePublish(flags, c);
   } else if (flags !== (type === PUBREL || type === SUBSCRIBE || type === UNSUBSCRIBE ? FLAGS_REQUIRED : 0)) {
     return "bad flags in " + packetName(type);
@@ -188,8 +190,6 @@ export function decodePacket(first: number, s: string, start: number, end: numbe
     p = decodeUnsubscribe(c);
   } else if (type === PINGREQ || type === PINGRESP || type === DISCONNECT) {
     p = start === end ? { type: type } : null;
-  } else {
-    return "reserved packet type " + type;
   }
   return p === null ? "malformed " + packetName(type) : p;
 }

@@ -1,0 +1,377 @@
+// MqttClient against a scripted socket and a fake clock: what it writes (read back by mqtt-packet), how it reacts
+// to the broker, and its timing (backoff, keep-alive, connect timeout) without any real waiting.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type mqttPacket from "mqtt-packet";
+import { MqttClient } from "../lib/mqtt/client";
+import type { ClientOptions } from "../lib/mqtt/client";
+import type { OutMessage } from "../lib/mqtt/queue";
+import { FakeClock } from "./support/fake-clock";
+import { fakeConnector, FakeSocket } from "./support/fake-mqtt-socket";
+
+const STATUS = "han/3f2a/status";
+const COMMANDS = "han/3f2a/cmd";
+
+interface Rig {
+  client: MqttClient;
+  clock: FakeClock;
+  sockets: FakeSocket[];
+  closes: string[];
+  messages: [string, string][];
+  connects: number;
+}
+
+function rig(overrides?: Partial<ClientOptions>): Rig {
+  const clock = new FakeClock();
+  const connector = fakeConnector();
+  const client = new MqttClient(Object.assign({
+    connect: connector.connect,
+    clientId: "han-3f2a",
+    statusTopic: STATUS,
+    username: "meter",
+    password: "s3cret",
+    keepAlive: 60,
+    subscriptions: [{ topic: COMMANDS, qos: 1 }, { topic: "homeassistant/status", qos: 0 }],
+    clock: clock,
+    random: () => 0.5,
+  }, overrides));
+  const r: Rig = { client, clock, sockets: connector.sockets, closes: [], messages: [], connects: 0 };
+  client.on("close", (reason) => r.closes.push(reason));
+  client.on("message", (topic, payload) => r.messages.push([topic, payload]));
+  client.on("connect", () => { r.connects++; });
+  return r;
+}
+
+/** Starts the client and completes the connection; returns the socket. */
+function online(r: Rig): FakeSocket {
+  if (r.sockets.length === 0) r.client.start();
+  const s = r.sockets[r.sockets.length - 1];
+  s.accept();
+  s.connack();
+  return s;
+}
+
+function last(r: Rig): FakeSocket {
+  return r.sockets[r.sockets.length - 1];
+}
+
+function publishes(s: FakeSocket): mqttPacket.IPublishPacket[] {
+  return s.of("publish") as mqttPacket.IPublishPacket[];
+}
+
+function summary(p: mqttPacket.IPublishPacket): string {
+  return [p.topic, String(p.payload), "q" + p.qos, p.retain ? "r" : "-", p.dup ? "d" : "-"].join(" ");
+}
+
+test("CONNECT carries the client id, credentials, keep-alive, clean session and the retained offline will", () => {
+  const r = rig();
+  r.client.start();
+  assert.equal(r.sockets.length, 1);
+  const s = r.sockets[0];
+  assert.deepEqual(s.sent, [], "nothing before the TCP connection is up");
+  s.accept();
+  const c = s.sent[0] as mqttPacket.IConnectPacket;
+  assert.equal(c.cmd, "connect");
+  assert.equal(c.protocolId, "MQTT");
+  assert.equal(c.protocolVersion, 4);
+  assert.equal(c.clientId, "han-3f2a");
+  assert.equal(c.username, "meter");
+  assert.equal(String(c.password), "s3cret");
+  assert.equal(c.keepalive, 60);
+  assert.equal(c.clean, true);
+  assert.equal(c.will?.topic, STATUS);
+  assert.equal(String(c.will?.payload), "offline");
+  assert.equal(c.will?.qos, 1);
+  assert.equal(c.will?.retain, true);
+  assert.deepEqual(s.rejected, []);
+});
+
+test("after CONNACK: retained online first, then the subscriptions, then the connect event", () => {
+  const r = rig();
+  const s = online(r);
+  assert.deepEqual(s.sent.map((p) => p.cmd), ["connect", "publish", "subscribe"]);
+  assert.equal(summary(publishes(s)[0]), STATUS + " online q1 r -");
+  const sub = s.of("subscribe")[0] as mqttPacket.ISubscribePacket;
+  assert.deepEqual(sub.subscriptions, [{ topic: COMMANDS, qos: 1 }, { topic: "homeassistant/status", qos: 0 }]);
+  assert.equal(r.connects, 1);
+  assert.equal(r.client.stats().connected, true);
+});
+
+test("publish: QoS 0 and 1 with retain; the QoS 1 window holds back the rest until PUBACKs", () => {
+  const r = rig({ maxInflight: 2 });
+  const s = online(r);
+  assert.equal(r.client.publish("han/3f2a/list2", "{\"p\":1}"), true);
+  assert.equal(r.client.publish("han/3f2a/config", "c", { qos: 1, retain: true }), true);
+  r.client.publish("q/1", "a", { qos: 1 });
+  r.client.publish("q/2", "b", { qos: 1 });
+  r.client.publish("q/3", "c", { qos: 0 });
+  const sent = publishes(s).slice(1);
+  assert.deepEqual(sent.map(summary), ["han/3f2a/list2 {\"p\":1} q0 - -", "han/3f2a/config c q1 r -", "q/1 a q1 - -"]);
+  assert.deepEqual(r.client.stats().inflight, 2);
+  assert.deepEqual(r.client.stats().queued, 2);
+  s.send({ cmd: "puback", messageId: sent[1].messageId });
+  assert.deepEqual(publishes(s).slice(4).map(summary), ["q/2 b q1 - -", "q/3 c q0 - -"], "in order after PUBACK");
+  const ids = publishes(s).filter((p) => p.qos === 1).map((p) => p.messageId);
+  assert.equal(new Set(ids).size, ids.length, "distinct packet identifiers");
+  assert.deepEqual(s.rejected, []);
+});
+
+test("text payloads go out as UTF-8; incoming payloads come as bytes", () => {
+  const r = rig();
+  const s = online(r);
+  r.client.publish("t/\u00e6", "\u20ac");
+  const p = publishes(s)[1];
+  assert.equal(p.topic, "t/\u00e6");
+  assert.deepEqual([...(p.payload as Buffer)], [0xe2, 0x82, 0xac]);
+  s.send({ cmd: "publish", topic: COMMANDS, payload: Buffer.from([0, 0xff]), qos: 0, retain: false, dup: false });
+  assert.deepEqual(r.messages, [[COMMANDS, "\u0000\u00ff"]]);
+});
+
+test("a refused subscription shows in lastError and leaves the session up", () => {
+  const r = rig();
+  const s = online(r);
+  const sub = s.of("subscribe")[0];
+  s.send({ cmd: "suback", messageId: sub.messageId, granted: [1, 128] });
+  assert.equal(r.client.stats().lastError, "subscription refused: homeassistant/status");
+  assert.equal(r.client.stats().connected, true);
+});
+
+test("invalid topics are refused", () => {
+  const r = rig();
+  online(r);
+  assert.equal(r.client.publish("", "x"), false);
+  assert.equal(r.client.publish("a/+", "x"), false);
+  assert.equal(r.client.publish("a/#", "x"), false);
+  assert.equal(r.client.publish("x".repeat(65536), "x"), false);
+});
+
+test("messages published while offline are sent in order after CONNACK; dropped readings are counted", () => {
+  const r = rig({ queueSize: 3 });
+  r.client.publish("r/1", "1");
+  r.client.publish("e/1", "E1", { qos: 1, keep: true });
+  r.client.publish("r/2", "2");
+  r.client.publish("r/3", "3");
+  r.client.publish("r/4", "4");
+  assert.equal(r.client.stats().queueDrops, 2);
+  const s = online(r);
+  assert.deepEqual(publishes(s).map((p) => p.topic), [STATUS, "e/1", "r/3", "r/4"]);
+  assert.equal(r.client.stats().queued, 0);
+});
+
+test("incoming messages: QoS 1 is acknowledged, QoS 2 gets PUBREC then PUBCOMP, all are emitted", () => {
+  const r = rig();
+  const s = online(r);
+  s.send(
+    { cmd: "publish", topic: COMMANDS, payload: Buffer.from("restart"), qos: 1, messageId: 77, retain: false, dup: false },
+    { cmd: "publish", topic: "homeassistant/status", payload: Buffer.from("online"), qos: 2, messageId: 78, retain: false,
+      dup: false },
+  );
+  s.send({ cmd: "pubrel", messageId: 78 });
+  assert.deepEqual(r.messages, [[COMMANDS, "restart"], ["homeassistant/status", "online"]]);
+  assert.deepEqual(s.sent.slice(3).map((p) => p.cmd + " " + p.messageId), ["puback 77", "pubrec 78", "pubcomp 78"]);
+});
+
+test("unacknowledged QoS 1 messages are sent again with DUP and the same identifiers after a reconnect", () => {
+  const r = rig();
+  const s1 = online(r);
+  r.client.publish("a", "1", { qos: 1 });
+  r.client.publish("b", "2", { qos: 1 });
+  const [a, b] = publishes(s1).slice(1);
+  s1.send({ cmd: "puback", messageId: a.messageId });
+  s1.close();
+  assert.deepEqual(r.closes, ["connection closed"]);
+  assert.equal(s1.ended, true);
+  r.clock.runNext();
+  const s2 = online(r);
+  const again = publishes(s2);
+  assert.deepEqual(again.map(summary), [STATUS + " online q1 r -", "b 2 q1 - d"]);
+  assert.equal(again[1].messageId, b.messageId);
+  s2.send({ cmd: "puback", messageId: b.messageId });
+  assert.equal(r.client.stats().inflight, 0);
+  assert.equal(r.client.stats().reconnects, 1);
+});
+
+test("a refused CONNACK gives the named error and a growing delay before each new attempt", () => {
+  const r = rig({ backoffBase: 1000 });
+  r.client.start();
+  const delays: number[] = [];
+  for (let i = 0; i < 9; i++) {
+    const s = last(r);
+    s.accept();
+    s.connack(4);
+    assert.equal(s.ended, true);
+    assert.equal(r.clock.pending(), 1, "only the reconnect timer");
+    delays.push(r.clock.runNext() as number);
+  }
+  assert.deepEqual(r.closes.slice(0, 2), ["connection refused: bad user name or password",
+    "connection refused: bad user name or password"]);
+  assert.equal(r.client.stats().lastError, "connection refused: bad user name or password");
+  // random() = 0.5 puts each delay at 3/4 of the doubling step, capped at 60 s.
+  assert.deepEqual(delays, [750, 1500, 3000, 6000, 12000, 24000, 45000, 45000, 45000]);
+  assert.equal(r.client.stats().attempts, 10);
+  assert.equal(r.connects, 0);
+  const named: [number, string][] = [[1, "unacceptable protocol version"], [2, "identifier rejected"],
+    [3, "server unavailable"], [5, "not authorised"]];
+  for (const [code, text] of named) {
+    last(r).accept();
+    last(r).connack(code);
+    assert.equal(r.client.stats().lastError, "connection refused: " + text);
+    r.clock.runNext();
+  }
+});
+
+test("the backoff starts again from the base only after a session that held for the cap", () => {
+  const r = rig({ backoffBase: 1000, backoffCap: 60000 });
+  r.client.start();
+  for (let i = 0; i < 3; i++) {
+    last(r).close();
+    r.clock.runNext();
+  }
+  // A session that drops at once does not reset the backoff: a broker that accepts and then kicks the client
+  // must not cause a hot loop.
+  online(r);
+  last(r).close();
+  assert.equal(r.clock.nextDelay(), 6000);
+  r.clock.runNext();
+  online(r);
+  r.clock.advance(60000);
+  last(r).close();
+  assert.equal(r.clock.nextDelay(), 750);
+});
+
+test("a malformed packet closes the connection, is counted, and the client reconnects", () => {
+  const r = rig();
+  const s = online(r);
+  s.send("\x30\x03\x00\x05a"); // topic runs past the packet
+  assert.equal(s.ended, true);
+  assert.equal(r.client.stats().parseErrors, 1);
+  assert.equal(r.closes[0], "parse error: malformed PUBLISH");
+  r.clock.runNext();
+  online(r);
+  assert.equal(r.client.stats().connected, true);
+});
+
+test("an oversize packet from the broker is a parse error", () => {
+  const r = rig({ maxPacketSize: 64 });
+  const s = online(r);
+  s.send({ cmd: "publish", topic: COMMANDS, payload: Buffer.alloc(100), qos: 0, retain: false, dup: false });
+  assert.equal(r.client.stats().parseErrors, 1);
+  assert.equal(r.closes[0], "parse error: packet of 116 bytes over 64");
+  assert.deepEqual(r.messages, []);
+});
+
+test("protocol violations close the connection: packets before CONNACK, server-bound packets", () => {
+  const r = rig();
+  r.client.start();
+  r.sockets[0].accept();
+  r.sockets[0].send({ cmd: "pingresp" });
+  assert.equal(r.closes[0], "PINGRESP before CONNACK");
+  r.clock.runNext();
+  const s = online(r);
+  s.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "x", qos: 0 }] });
+  assert.equal(r.closes[1], "unexpected SUBSCRIBE");
+  assert.equal(s.ended, true);
+});
+
+test("keep-alive: PINGREQ when idle; no answer means dead within 1.5 keep-alive periods, then reconnect", () => {
+  const r = rig({ keepAlive: 10 });
+  const s = online(r);
+  r.clock.advance(10000);
+  assert.equal(s.of("pingreq").length, 1);
+  s.send({ cmd: "pingresp" });
+  r.clock.advance(10000);
+  assert.equal(s.of("pingreq").length, 2);
+  assert.deepEqual(r.closes, []);
+  const lastReceived = r.clock.now();
+  r.clock.advance(5000);
+  assert.deepEqual(r.closes, ["no packet from the broker within 1.5 keep-alive periods"]);
+  assert.ok(r.clock.now() - lastReceived <= 15000);
+  assert.equal(s.ended, true);
+  r.clock.runNext();
+  assert.equal(r.sockets.length, 2);
+});
+
+test("no CONNACK within the connect timeout: the attempt is abandoned and retried", () => {
+  const r = rig({ connectTimeout: 5000 });
+  r.client.start();
+  r.sockets[0].accept();
+  r.clock.advance(5000);
+  assert.deepEqual(r.closes, ["no CONNACK within 5000 ms"]);
+  assert.equal(r.sockets[0].ended, true);
+  r.clock.runNext();
+  assert.equal(r.sockets.length, 2);
+});
+
+test("a connect factory that throws (no network) counts as a failed attempt and is retried", () => {
+  let calls = 0;
+  const connector = fakeConnector();
+  const r = rig({
+    connect: () => {
+      if (++calls === 1) throw new Error("Not connected to the internet");
+      return connector.connect();
+    },
+  });
+  r.client.start();
+  assert.deepEqual(r.closes, ["Not connected to the internet"]);
+  r.clock.runNext();
+  assert.equal(connector.sockets.length, 1);
+  assert.equal(r.client.stats().attempts, 2);
+});
+
+test("socket errors in Espruino's {code, message} shape are reported by message; the close after is ignored", () => {
+  const r = rig();
+  const s = online(r);
+  s.fail({ code: -1, message: "connection reset" });
+  s.close();
+  assert.deepEqual(r.closes, ["connection reset"]);
+  assert.equal(r.clock.pending(), 1);
+});
+
+test("a listener that throws does not break the client", () => {
+  const r = rig();
+  r.client.on("message", () => {
+    throw new Error("handler bug");
+  });
+  const s = online(r);
+  s.send({ cmd: "publish", topic: COMMANDS, payload: Buffer.from("a"), qos: 1, messageId: 5, retain: false,
+    dup: false });
+  s.send({ cmd: "publish", topic: COMMANDS, payload: Buffer.from("b"), qos: 0, retain: false, dup: false });
+  assert.deepEqual(r.messages.map((m) => m[1]), ["a", "b"]);
+  assert.equal(s.of("puback").length, 1);
+  assert.equal(r.client.stats().lastError, "listener threw: handler bug");
+  assert.equal(r.client.stats().connected, true);
+});
+
+test("end(): retained offline, DISCONNECT, socket closed, and no further attempts", () => {
+  const r = rig();
+  const s = online(r);
+  r.client.end();
+  assert.deepEqual(s.sent.slice(-2).map((p) => p.cmd), ["publish", "disconnect"]);
+  assert.equal(summary(publishes(s).slice(-1)[0]), STATUS + " offline q1 r -");
+  assert.equal(s.ended, true);
+  assert.equal(r.clock.pending(), 0);
+  s.close();
+  r.clock.advance(3600000);
+  assert.equal(r.sockets.length, 1);
+  assert.equal(r.client.publish("x", "y"), false);
+});
+
+test("kept messages: loaded from the store at start, saved until delivered", () => {
+  const saves: string[][] = [];
+  const stored: OutMessage[] = [{ topic: "han/3f2a/hour", payload: "{\"kwh\":1.2}", qos: 1, retain: false, keep: true }];
+  const r = rig({
+    keptStore: {
+      load: () => stored,
+      save: (kept) => saves.push(kept.map((m) => m.payload)),
+    },
+  });
+  r.client.publish("han/3f2a/hour", "{\"kwh\":2.5}", { qos: 1, keep: true });
+  r.client.publish("han/3f2a/list2", "{}");
+  assert.deepEqual(saves, [["{\"kwh\":1.2}", "{\"kwh\":2.5}"]]);
+  const s = online(r);
+  const sent = publishes(s).filter((p) => p.topic === "han/3f2a/hour");
+  assert.deepEqual(sent.map((p) => String(p.payload)), ["{\"kwh\":1.2}", "{\"kwh\":2.5}"]);
+  s.send({ cmd: "puback", messageId: sent[0].messageId });
+  s.send({ cmd: "puback", messageId: sent[1].messageId });
+  assert.deepEqual(saves.slice(1), [["{\"kwh\":2.5}"], []]);
+});
