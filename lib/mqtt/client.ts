@@ -19,7 +19,6 @@ import type { Packet, PublishPacket, Subscription } from "./packets";
 import { PacketParser } from "./parser";
 import { OfflineQueue } from "./queue";
 import type { KeptStore, OutMessage } from "./queue";
-import { utf8Encode } from "./utf8";
 import {
   DISCONNECT_BYTES, PINGREQ_BYTES, encodeAck, encodeConnect, encodePublish, encodeSubscribe,
 } from "./writer";
@@ -112,11 +111,9 @@ function errorText(e: unknown): string {
   return message !== undefined ? String(message) : String(e);
 }
 
-/** PUBLISH topics: non-empty, no wildcards, at most 65535 bytes (only a topic long enough to exceed that at 3 bytes
- *  a char is encoded to count its bytes). */
+/** PUBLISH topics: non-empty, no wildcards, at most 65535 bytes. */
 function validTopic(topic: string): boolean {
-  return topic.length > 0 && topic.indexOf("+") < 0 && topic.indexOf("#") < 0 &&
-    (topic.length <= 21845 || utf8Encode(topic).length < 65536);
+  return topic.length > 0 && topic.length < 65536 && topic.indexOf("+") < 0 && topic.indexOf("#") < 0;
 }
 
 export class MqttClient extends Emitter {
@@ -179,13 +176,14 @@ export class MqttClient extends Emitter {
     this.closeSocket();
   }
 
-  /** Sends or queues a message; payload is text, sent as UTF-8. False when the topic is invalid, the client has
+  /** Sends or queues a message. Topic and payload are byte strings (one char per byte, as every string on the
+   *  device is); a host caller with non-ASCII text encodes it to UTF-8 bytes first. False when the topic is invalid, the client has
    *  ended, or the message was dropped at once because the queue is full of kept messages. */
   publish(topic: string, payload: string, options?: PublishOptions): boolean {
     if (this.state === STOPPED || !validTopic(topic)) return false;
     const msg: OutMessage = {
       topic: topic,
-      payload: utf8Encode(payload),
+      payload: payload,
       qos: options && options.qos ? 1 : 0,
       retain: !!(options && options.retain),
       keep: !!(options && options.keep),
@@ -260,7 +258,7 @@ export class MqttClient extends Emitter {
       keepAlive: pick(o.keepAlive, 60),
       cleanSession: o.cleanSession !== false,
       username: o.username === undefined ? null : o.username,
-      password: o.password === undefined ? null : utf8Encode(o.password),
+      password: o.password === undefined ? null : o.password,
       will: { topic: o.statusTopic, payload: "offline", qos: 1, retain: true },
     });
   }

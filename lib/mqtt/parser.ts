@@ -11,7 +11,6 @@ import {
   SUBACK, SUBACK_FAILURE, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE, packetName,
 } from "./constants";
 import type { Packet, Subscription, Will } from "./packets";
-import { utf8Decode } from "./utf8";
 
 export const DEFAULT_MAX_PACKET_SIZE = 4096;
 
@@ -44,7 +43,7 @@ class Cursor {
     return id;
   }
 
-  /** Length-prefixed bytes. */
+  /** Length-prefixed bytes; text is UTF-8 on the wire and stays bytes here, as all device strings are. */
   bytes(): string {
     const n = this.u16();
     if (!this.ok || this.pos + n > this.end) {
@@ -55,21 +54,10 @@ class Cursor {
     return this.s.substring(this.pos - n, this.pos);
   }
 
-  /** Length-prefixed UTF-8 text. */
-  text(): string {
-    const n = this.u16();
-    const value = this.ok && this.pos + n <= this.end ? utf8Decode(this.s, this.pos, this.pos + n) : null;
-    if (value === null) {
-      this.ok = false;
-      return "";
-    }
-    this.pos += n;
-    return value;
-  }
 
   /** A topic: non-empty text, and with `plain` also free of the + and # wildcards (a PUBLISH topic). */
   topic(plain: boolean): string {
-    const t = this.text();
+    const t = this.bytes();
     if (t === "" || plain && (t.indexOf("+") >= 0 || t.indexOf("#") >= 0)) this.ok = false;
     return t;
   }
@@ -87,11 +75,11 @@ class Cursor {
 }
 
 function decodeConnect(c: Cursor): Packet | null {
-  const protocolName = c.text();
+  const protocolName = c.bytes();
   const protocolLevel = c.byte();
   const flags = c.byte();
   const keepAlive = c.u16();
-  const clientId = c.text();
+  const clientId = c.bytes();
   const willFlag = (flags & CONNECT_WILL) !== 0;
   const willQos = flags >> 3 & 3;
   const willRetain = (flags & CONNECT_WILL_RETAIN) !== 0;
@@ -103,7 +91,7 @@ function decodeConnect(c: Cursor): Packet | null {
     const topic = c.topic(true);
     will = { topic: topic, payload: c.bytes(), qos: willQos, retain: willRetain };
   }
-  const username = flags & CONNECT_USERNAME ? c.text() : null;
+  const username = flags & CONNECT_USERNAME ? c.bytes() : null;
   const password = flags & CONNECT_PASSWORD ? c.bytes() : null;
   if (!c.done()) return null;
   return { type: CONNECT, protocolName: protocolName, protocolLevel: protocolLevel, clientId: clientId,

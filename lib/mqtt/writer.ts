@@ -7,7 +7,6 @@ import {
   DISCONNECT, FLAG_DUP, FLAG_RETAIN, FLAGS_REQUIRED, PINGREQ, PUBLISH, PUBREL, SUBACK, SUBSCRIBE, UNSUBSCRIBE,
 } from "./constants";
 import type { ConnectPacket, Packet, Subscription } from "./packets";
-import { utf8Encode } from "./utf8";
 
 const chr = String.fromCharCode;
 
@@ -26,14 +25,11 @@ function u16(n: number): string {
   return chr(n >> 8 & 255, n & 255);
 }
 
-/** Bytes with their 2-byte length in front. */
+/** Bytes with their 2-byte length in front; text too, being UTF-8 bytes already (device strings are 8-bit). */
 function field(bytes: string): string {
   return u16(bytes.length) + bytes;
 }
 
-function text(s: string): string {
-  return field(utf8Encode(s));
-}
 
 function frame(first: number, body: string): string {
   return chr(first) + encodeLength(body.length) + body;
@@ -41,21 +37,21 @@ function frame(first: number, body: string): string {
 
 export function encodeConnect(p: ConnectPacket): string {
   let flags = p.cleanSession ? CONNECT_CLEAN : 0;
-  let tail = text(p.clientId);
+  let tail = field(p.clientId);
   const will = p.will;
   if (will) {
     flags |= CONNECT_WILL | will.qos << 3 | (will.retain ? CONNECT_WILL_RETAIN : 0);
-    tail += text(will.topic) + field(will.payload);
+    tail += field(will.topic) + field(will.payload);
   }
   if (p.username !== null) {
     flags |= CONNECT_USERNAME;
-    tail += text(p.username);
+    tail += field(p.username);
   }
   if (p.password !== null) {
     flags |= CONNECT_PASSWORD;
     tail += field(p.password);
   }
-  return frame(CONNECT << 4, text(p.protocolName) + chr(p.protocolLevel, flags) + u16(p.keepAlive) + tail);
+  return frame(CONNECT << 4, field(p.protocolName) + chr(p.protocolLevel, flags) + u16(p.keepAlive) + tail);
 }
 
 export function encodeConnack(sessionPresent: boolean, returnCode: number): string {
@@ -66,7 +62,7 @@ export function encodeConnack(sessionPresent: boolean, returnCode: number): stri
  *  ignored for QoS 0. */
 export function encodePublish(topic: string, payload: string, qos: number, retain: boolean, dup: boolean,
   packetId: number): string {
-  const head = qos > 0 ? text(topic) + u16(packetId) : text(topic);
+  const head = qos > 0 ? field(topic) + u16(packetId) : field(topic);
   const first = PUBLISH << 4 | (dup ? FLAG_DUP : 0) | qos << 1 | (retain ? FLAG_RETAIN : 0);
   return chr(first) + encodeLength(head.length + payload.length) + head + payload;
 }
@@ -78,7 +74,7 @@ export function encodeAck(type: number, packetId: number): string {
 
 export function encodeSubscribe(packetId: number, subscriptions: Subscription[]): string {
   let body = u16(packetId);
-  for (let i = 0; i < subscriptions.length; i++) body += text(subscriptions[i].topic) + chr(subscriptions[i].qos);
+  for (let i = 0; i < subscriptions.length; i++) body += field(subscriptions[i].topic) + chr(subscriptions[i].qos);
   return frame(SUBSCRIBE << 4 | FLAGS_REQUIRED, body);
 }
 
@@ -90,7 +86,7 @@ export function encodeSuback(packetId: number, granted: number[]): string {
 
 export function encodeUnsubscribe(packetId: number, topics: string[]): string {
   let body = u16(packetId);
-  for (let i = 0; i < topics.length; i++) body += text(topics[i]);
+  for (let i = 0; i < topics.length; i++) body += field(topics[i]);
   return frame(UNSUBSCRIBE << 4 | FLAGS_REQUIRED, body);
 }
 

@@ -1,5 +1,5 @@
 // One or more packets of every MQTT 3.1.1 type, in the parser's decoded form: the round-trip cases and the fuzz
-// seeds. Payloads and passwords are binary strings (one byte per char).
+// seeds. Every string is a binary string (one byte per char), text as its UTF-8 bytes.
 import type { Packet } from "../../lib/mqtt/packets";
 
 /** A compact list-2 reading as the device publishes it. */
@@ -8,6 +8,11 @@ export const LIST2_JSON = JSON.stringify({
   current_l1: 3.41, current_l2: 2.07, current_l3: 4.86, voltage_l1: 231.4, voltage_l2: 229.8, voltage_l3: 232.1,
   power_factor: 0.97, frequency: 50.01, t: 1764360000,
 });
+
+/** Text as the device holds it: its UTF-8 bytes, one char per byte. */
+export function utf8(text: string): string {
+  return Buffer.from(text, "utf8").toString("latin1");
+}
 
 const allBytes = (function () {
   let s = "";
@@ -22,7 +27,7 @@ export const SAMPLE_PACKETS: Packet[] = [
   { type: 1, protocolName: "MQTT", protocolLevel: 4, clientId: "", keepAlive: 0, cleanSession: false,
     username: null, password: null, will: null },
   { type: 1, protocolName: "MQTT", protocolLevel: 4, clientId: "c", keepAlive: 65535, cleanSession: true,
-    username: "\u00e6\u00f8\u00e5 \u20ac \ud83d\ude00", password: null, will: { topic: "w", payload: "", qos: 2,
+    username: utf8("\u00e6\u00f8\u00e5 \u20ac \ud83d\ude00"), password: null, will: { topic: "w", payload: "", qos: 2,
       retain: false } },
   { type: 2, sessionPresent: false, returnCode: 0 },
   { type: 2, sessionPresent: true, returnCode: 0 },
@@ -30,7 +35,7 @@ export const SAMPLE_PACKETS: Packet[] = [
   { type: 3, topic: "han/3f2a/list2", payload: LIST2_JSON, qos: 0, retain: false, dup: false, packetId: 0 },
   { type: 3, topic: "han/3f2a/status", payload: "online", qos: 1, retain: true, dup: false, packetId: 65535 },
   { type: 3, topic: "a/b", payload: "", qos: 1, retain: false, dup: true, packetId: 1 },
-  { type: 3, topic: "\u00e6/\u20ac/\ud83d\ude00", payload: allBytes, qos: 2, retain: true, dup: true, packetId: 4242 },
+  { type: 3, topic: utf8("\u00e6/\u20ac/\ud83d\ude00"), payload: allBytes, qos: 2, retain: true, dup: true, packetId: 4242 },
   { type: 4, packetId: 1 },
   { type: 5, packetId: 300 },
   { type: 6, packetId: 65535 },
