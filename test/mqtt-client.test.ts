@@ -270,8 +270,12 @@ test("protocol violations close the connection: packets before CONNACK, server-b
   r.clock.runNext();
   const s = online(r);
   s.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "x", qos: 0 }] });
-  assert.equal(r.closes[1], "unexpected SUBSCRIBE");
+  assert.equal(r.closes[1], "parse error: SUBSCRIBE is not sent to clients");
   assert.equal(s.ended, true);
+  r.clock.runNext();
+  const again = online(r);
+  again.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+  assert.equal(r.closes[2], "unexpected CONNACK");
 });
 
 test("keep-alive: PINGREQ when idle; no answer means dead within 1.5 keep-alive periods, then reconnect", () => {

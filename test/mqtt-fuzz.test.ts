@@ -11,7 +11,10 @@ import { rng, Rng } from "./support/prng";
 
 const INPUTS = 100000;
 const MAX_PACKET = 512;
-const seeds = SAMPLE_PACKETS.map(encodePacket);
+/** What a broker sends, mostly; the packets only a broker receives are seeds too, for the parser to refuse. */
+const BROKER_BOUND = [1, 8, 10, 12, 14];
+const seeds = SAMPLE_PACKETS.filter((p) => !BROKER_BOUND.includes(p.type)).map(encodePacket)
+  .concat(SAMPLE_PACKETS.filter((p) => p.type === 1 || p.type === 8).map(encodePacket));
 const SPECIAL = [0x00, 0x01, 0x02, 0x7f, 0x80, 0x81, 0xc0, 0xe0, 0xf0, 0xff, 0x23, 0x2b];
 
 function setByte(s: string, i: number, b: number): string {
@@ -86,7 +89,7 @@ test("100,000 mutated packets: packets, counted errors or incomplete tails; no t
       if (error !== null) break;
     }
     if (error !== null) {
-      assert.match(error, /^(bad remaining length|packet of \d+ bytes over 512|reserved packet type \d+|bad flags in [A-Z]+|malformed [A-Z]+)$/);
+      assert.match(error, /^(bad remaining length|packet of \d+ bytes over 512|reserved packet type \d+|bad flags in [A-Z]+|malformed [A-Z]+|[A-Z]+ is not sent to clients)$/);
       outcome.errors++;
     } else if (parser.buffered() > 0) {
       outcome.incomplete++;

@@ -1,4 +1,5 @@
-// Incremental MQTT 3.1.1 packet parser. It is fed the socket's chunks as they come (any split: a packet across
+// Incremental MQTT 3.1.1 packet parser for the client side: it decodes what a broker sends, and refuses as a
+// protocol violation the packets only a broker receives. It is fed the socket's chunks as they come (any split: a packet across
 // chunks, several packets in one chunk), hands each complete packet to a callback, and reports a malformed or
 // oversize packet as an error text: it never throws. After an error the stream cannot be trusted, so the parser
 // drops what it holds and the client closes the connection.
@@ -6,11 +7,10 @@
 // It keeps at most one incomplete packet, and a packet's size is checked as soon as its fixed header is in, so
 // the memory it holds stays below maxPacketSize plus one chunk.
 import {
-  CONNACK, CONNECT, CONNECT_CLEAN, CONNECT_PASSWORD, CONNECT_USERNAME, CONNECT_WILL, CONNECT_WILL_RETAIN,
-  DISCONNECT, FLAG_DUP, FLAG_RETAIN, FLAGS_REQUIRED, PINGREQ, PINGRESP, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL,
+  CONNACK, CONNECT, DISCONNECT, FLAG_DUP, FLAG_RETAIN, FLAGS_REQUIRED, PINGREQ, PINGRESP, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL,
   SUBACK, SUBACK_FAILURE, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE, packetName,
 } from "./constants";
-import type { Packet, Subscription, Will } from "./packets";
+import type { Packet } from "./packets";
 
 export const DEFAULT_MAX_PACKET_SIZE = 4096;
 
@@ -54,11 +54,10 @@ class Cursor {
     return this.s.substring(this.pos - n, this.pos);
   }
 
-
-  /** A topic: non-empty text, and with `plain` also free of the + and # wildcards (a PUBLISH topic). */
-  topic(plain: boolean): string {
+  /** A PUBLISH topic: non-empty, free of the + and # wildcards. */
+  topic(): string {
     const t = this.bytes();
-    if (t === "" || plain && (t.indexOf("+") >= 0 || t.indexOf("#") >= 0)) this.ok = false;
+    if (t === "" || t.indexOf("+") >= 0 || t.indexOf("#") >= 0) this.ok = false;
     return t;
   }
 
@@ -74,53 +73,15 @@ class Cursor {
   }
 }
 
-function decodeConnect(c: Cursor): Packet | null {
-  const protocolName = c.bytes();
-  const protocolLevel = c.byte();
-  const flags = c.byte();
-  const keepAlive = c.u16();
-  const clientId = c.bytes();
-  const willFlag = (flags & CONNECT_WILL) !== 0;
-  const willQos = flags >> 3 & 3;
-  const willRetain = (flags & CONNECT_WILL_RETAIN) !== 0;
-  // Reserved bit, QoS 3, will fields without the will flag, a password without a user name (3.1.2.3-3.1.2.9).
-  if (flags & 1 || willQos === 3 || !willFlag && (willQos !== 0 || willRetain) ||
-    (flags & CONNECT_PASSWORD) !== 0 && (flags & CONNECT_USERNAME) === 0) return null;
-  let will: Will | null = null;
-  if (willFlag) {
-    const topic = c.topic(true);
-    will = { topic: topic, payload: c.bytes(), qos: willQos, retain: willRetain };
-  }
-  const username = flags & CONNECT_USERNAME ? c.bytes() : null;
-  const password = flags & CONNECT_PASSWORD ? c.bytes() : null;
-  if (!c.done()) return null;
-  return { type: CONNECT, protocolName: protocolName, protocolLevel: protocolLevel, clientId: clientId,
-    keepAlive: keepAlive, cleanSession: (flags & CONNECT_CLEAN) !== 0, username: username, password: password,
-    will: will };
-}
-
 function decodePublish(flags: number, c: Cursor): Packet | null {
   const qos = flags >> 1 & 3;
   const dup = (flags & FLAG_DUP) !== 0;
   if (qos === 3 || dup && qos === 0) return null;
-  const topic = c.topic(true);
+  const topic = c.topic();
   const packetId = qos > 0 ? c.id() : 0;
   if (!c.ok) return null;
   return { type: PUBLISH, topic: topic, payload: c.rest(), qos: qos, retain: (flags & FLAG_RETAIN) !== 0, dup: dup,
     packetId: packetId };
-}
-
-function decodeSubscribe(c: Cursor): Packet | null {
-  const packetId = c.id();
-  const subscriptions: Subscription[] = [];
-  while (c.ok && c.pos < c.end) {
-    const topic = c.topic(false);
-    const qos = c.byte();
-    if (qos > 2) return null;
-    subscriptions.push({ topic: topic, qos: qos });
-  }
-  return c.done() && subscriptions.length > 0 ? { type: SUBSCRIBE, packetId: packetId, subscriptions: subscriptions }
-    : null;
 }
 
 function decodeSuback(c: Cursor): Packet | null {
@@ -132,13 +93,6 @@ function decodeSuback(c: Cursor): Packet | null {
     granted.push(code);
   }
   return c.done() && granted.length > 0 ? { type: SUBACK, packetId: packetId, granted: granted } : null;
-}
-
-function decodeUnsubscribe(c: Cursor): Packet | null {
-  const packetId = c.id();
-  const topics: string[] = [];
-  while (c.ok && c.pos < c.end) topics.push(c.topic(false));
-  return c.done() && topics.length > 0 ? { type: UNSUBSCRIBE, packetId: packetId, topics: topics } : null;
 }
 
 function decodeConnack(c: Cursor): Packet | null {
@@ -164,19 +118,17 @@ function decodePacket(first: number, s: string, start: number, end: number): Pac
     p = decodePublish(flags, c);
   } else if (flags !== (type === PUBREL || type === SUBSCRIBE || type === UNSUBSCRIBE ? FLAGS_REQUIRED : 0)) {
     return "bad flags in " + packetName(type);
-  } else if (type === CONNECT) {
-    p = decodeConnect(c);
+  } else if (type === CONNECT || type === SUBSCRIBE || type === UNSUBSCRIBE || type === PINGREQ ||
+    type === DISCONNECT) {
+    // A client has no use for the packets only a broker receives; from a broker they are a protocol violation.
+    return packetName(type) + " is not sent to clients";
   } else if (type === CONNACK) {
     p = decodeConnack(c);
   } else if (type === PUBACK || type === PUBREC || type === PUBREL || type === PUBCOMP || type === UNSUBACK) {
     p = decodeAck(type, c);
-  } else if (type === SUBSCRIBE) {
-    p = decodeSubscribe(c);
   } else if (type === SUBACK) {
     p = decodeSuback(c);
-  } else if (type === UNSUBSCRIBE) {
-    p = decodeUnsubscribe(c);
-  } else if (type === PINGREQ || type === PINGRESP || type === DISCONNECT) {
+  } else if (type === PINGRESP) {
     p = start === end ? { type: type } : null;
   }
   return p === null ? "malformed " + packetName(type) : p;
