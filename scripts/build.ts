@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { resolve } from "node:path";
 import { bundleForEspruino } from "./espruino/bundle";
 import { checkBundle } from "./check-bundle";
-import { privateNamesPattern } from "./espruino/private-names";
+import { privateNamesPattern, reservedNamesCache } from "./espruino/private-names";
 
 export const BUDGET_BYTES = 40 * 1024;
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -16,7 +16,7 @@ export const FIRMWARE_BUNDLE = resolve(ROOT, "dist/firmware.js");
 export interface BuildResult { code: string; bytes: number; problems: string[] }
 
 export function buildFirmware(): BuildResult {
-  const code = bundleForEspruino(FIRMWARE_ENTRY, { mangleProps: privateNamesPattern() });
+  const code = bundleForEspruino(FIRMWARE_ENTRY, { mangleProps: privateNamesPattern(), mangleCache: reservedNamesCache() });
   const bytes = Buffer.byteLength(code);
   const problems = checkBundle(code).map((v) => `${v.line}:${v.column} ${v.message}`);
   if (bytes > BUDGET_BYTES) problems.push(`bundle is ${bytes} bytes, over the budget of ${BUDGET_BYTES}`);

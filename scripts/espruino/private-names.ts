@@ -6,6 +6,7 @@ import ts from "typescript";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { resolve } from "node:path";
+import { MISSING_METHODS } from "./missing";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -44,6 +45,16 @@ export function privateMemberNames(): string[] {
     visit(sf);
   }
   return [...privateNames].filter((n) => !otherUses.has(n)).sort();
+}
+
+/** An esbuild mangle cache that takes the names of Espruino's missing methods out of the mangler's hands: the
+ *  bundle check reads any call to `.at()` as the missing method, whoever owns it. */
+export function reservedNamesCache(): Record<string, string> {
+  const cache: Record<string, string> = {};
+  for (const owner of Object.keys(MISSING_METHODS)) {
+    for (const name of MISSING_METHODS[owner]) cache["reserved_" + name] = name;
+  }
+  return cache;
 }
 
 /** The esbuild mangleProps pattern for those names, or undefined when there are none. */
