@@ -49,3 +49,21 @@ export interface Reading {
   /** Every value the meter sent, by OBIS code "A-B:C.D.E.F". */
   obis: { [code: string]: ObisValue };
 }
+
+/** The objects of the Norwegian NVE lists; a list with anything else is "other". */
+const NVE_KEYS: { [key: string]: boolean } = {};
+["active_power_import", "active_power_export", "reactive_power_import", "reactive_power_export", "current_l1",
+  "current_l2", "current_l3", "voltage_l1", "voltage_l2", "voltage_l3", "active_energy_import",
+  "active_energy_export", "reactive_energy_import", "reactive_energy_export"].forEach(function (k) { NVE_KEYS[k] = true; });
+
+/** Which list a set of values is, from the values alone: the same answer whichever maker's layout carried it. */
+export function listKind(values: { [key: string]: number }): ListKind {
+  const keys = Object.keys(values);
+  let energy = false;
+  for (let i = 0; i < keys.length; i++) {
+    if (!NVE_KEYS[keys[i]]) return "other";
+    if (keys[i].indexOf("_energy_") > 0) energy = true;
+  }
+  if (energy) return 3;
+  return keys.length === 1 && keys[0] === "active_power_import" ? 1 : 2;
+}

@@ -61,6 +61,14 @@ function checkExpected(v: Vector, r: Reading): void {
   }
 }
 
+/** The NVE list number a capture is labelled with; Kamstrup numbers its own lists (10-s = NVE 2, hourly = 3). */
+function nveList(v: Vector): number | null {
+  const m = /^(\d)/.exec(v.list);
+  if (!m) return null;
+  if (v.manufacturer !== "Kamstrup") return Number(m[1]);
+  return /hourly/.test(v.list) ? 3 : /10 s/.test(v.list) ? 2 : null;
+}
+
 const vectors = loadVectors();
 
 for (const v of vectors.filter(isReadable)) {
@@ -70,6 +78,8 @@ for (const v of vectors.filter(isReadable)) {
     assert.equal(decoder.counters.decode_errors + decoder.counters.hcs_errors + decoder.counters.fcs_errors, 0);
     checkExpected(v, readings[0]);
     const r = readings[0];
+    const list = nveList(v);
+    if (list !== null) assert.equal(r.list, list, "NVE list");
     for (const key of Object.keys(r.values)) assert.match(key, /^[a-z0-9_]+$/, "snake_case key");
     if (v.verification.len_field) assert.equal(decoder.counters.frames_ok, framesOf(v).length);
   });

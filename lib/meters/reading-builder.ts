@@ -4,7 +4,8 @@ import type { AxdrNode } from "../dlms/axdr";
 import { T_OCTET_STRING, T_DATE_TIME, T_NULL } from "../dlms/axdr";
 import { readCosemDateTime } from "../dlms/cosem-datetime";
 import { obisMeaning, identitySlot } from "../obis";
-import type { Reading, Unit, MeterClock, ListKind } from "../reading";
+import { listKind } from "../reading";
+import type { Reading, Unit, MeterClock } from "../reading";
 import type { ScalingProfile } from "../scaling";
 import { toHex } from "../bytes";
 
@@ -13,12 +14,6 @@ const UNITS: { [code: number]: Unit } = { 27: "W", 28: "VA", 29: "var", 30: "Wh"
   35: "V", 44: "Hz", 56: "%" };
 
 const RATIO_UNITS: { [u: string]: boolean } = { W: true, var: true, VA: true, A: true, Wh: true, varh: true, VAh: true };
-
-/** The objects of the Norwegian NVE lists; a list with anything else is "other". */
-const NVE_KEYS: { [k: string]: boolean } = {};
-["active_power_import", "active_power_export", "reactive_power_import", "reactive_power_export", "current_l1",
-  "current_l2", "current_l3", "voltage_l1", "voltage_l2", "voltage_l3", "active_energy_import",
-  "active_energy_export", "reactive_energy_import", "reactive_energy_export"].forEach(function (k) { NVE_KEYS[k] = true; });
 
 const LIST_IDS: [string, string][] = [["AIDON", "Aidon"], ["KFM", "Kaifa"], ["Kamstrup", "Kamstrup"],
   ["EMBRIQ", "Landis+Gyr"]];
@@ -63,17 +58,6 @@ function clockOf(node: AxdrNode): MeterClock | null {
   if (node.tag !== T_OCTET_STRING && node.tag !== T_DATE_TIME) return null;
   const bytes = node.value as Uint8Array;
   return bytes.length === 12 ? readCosemDateTime(bytes, 0) : null;
-}
-
-function listKind(values: { [key: string]: number }): ListKind {
-  const keys = Object.keys(values);
-  let energy = false;
-  for (let i = 0; i < keys.length; i++) {
-    if (!NVE_KEYS[keys[i]]) return "other";
-    if (keys[i].indexOf("_energy_") > 0) energy = true;
-  }
-  if (energy) return 3;
-  return keys.length === 1 && keys[0] === "active_power_import" ? 1 : 2;
 }
 
 /** Scaler and base unit for a value sent without scaler_unit: the maker's convention (han-spec.md 4.3, 4.4). */

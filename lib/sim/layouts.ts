@@ -7,6 +7,7 @@ import { dataNotification, TimeEncoding } from "./notification-writer";
 import { civilTime, cetOffsetMinutes, isEuSummerTime } from "./wallclock";
 import { obisBytes, obisMeaning, identitySlot } from "../obis";
 import { T_INT16, T_UINT16, T_UINT32, T_UINT64 } from "../dlms/axdr";
+import { listKind } from "../reading";
 import type { ListKind, Unit } from "../reading";
 
 export type Maker = "aidon" | "embriq" | "kaifa" | "kamstrup" | "generic";
@@ -508,23 +509,6 @@ export interface ExpectedReading {
   clockRaw: string | null;
 }
 
-const NVE_KEYS: { [key: string]: boolean } = {};
-NVE_LIST_3.forEach(function (item) {
-  const m = isMeasured(item) ? obisMeaning("1-0:" + item + ".255") : null;
-  if (m) NVE_KEYS[m.key] = true;
-});
-
-function listKindOf(values: { [key: string]: number }): ListKind {
-  const keys = Object.keys(values);
-  let energy = false;
-  for (let i = 0; i < keys.length; i++) {
-    if (!NVE_KEYS[keys[i]]) return "other";
-    if (keys[i].indexOf("_energy_") > 0) energy = true;
-  }
-  if (energy) return 3;
-  return keys.length === 1 && keys[0] === "active_power_import" ? 1 : 2;
-}
-
 function hex(bytes: number[]): string {
   let s = "";
   for (let i = 0; i < bytes.length; i++) s += (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
@@ -561,6 +545,6 @@ export function expectedReading(input: ListInput): ExpectedReading {
       }
     }
   }
-  out.list = listKindOf(out.values);
+  out.list = listKind(out.values);
   return out;
 }
