@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { createHash, createHmac } from "node:crypto";
 import { CommandHandler, signCommand, signedText } from "../lib/remote/commands";
 import { hmacSha256, binaryToHex } from "../lib/remote/hmac";
+import { commandPayload } from "../scripts/command";
 
 const sha256 = (s: string) => createHash("sha256").update(Buffer.from(s, "latin1")).digest("latin1");
 const SECRET = "installer-secret-0123456789";
@@ -86,4 +87,15 @@ test("a signed change that fails validation is refused with the field named, and
   assert.match(s.logs[0], /han\.baud: must be one of/);
   assert.equal(s.acted.length, 0);
   assert.ok(!s.logs.join("").includes(SECRET));
+});
+
+test("what `npm run command` sends is what the device accepts, once", () => {
+  const s = setup(true);
+  const payload = commandPayload("set", { "output.perValueTopics": true }, SECRET, 1764300000);
+  assert.ok(s.handler.handle(payload));
+  assert.equal(s.handler.handle(payload), false, "the same payload again is a replay");
+  assert.ok(s.handler.handle(commandPayload("reboot", undefined, SECRET, 1764300001)));
+  assert.equal(s.handler.handle(commandPayload("set", { "output.perValueTopics": true }, "another-secret-0123", 1764300002)),
+    false, "signed with the wrong secret");
+  assert.deepEqual(s.acted, ['set {"output.perValueTopics":true}', "reboot"]);
 });

@@ -1,0 +1,10 @@
+// Configuration values typed at a prompt or given on a command line, read as the type their field expects.
+import type { FieldSpec } from "../lib/config/schema";
+
+/** Text typed or given on the command line, as the field's type. */
+export function parseValue(f: FieldSpec, text: string): unknown {
+  if (f.kind === "boolean") return /^(true|yes|on|1)$/i.test(text) ? true : /^(false|no|off|0)$/i.test(text) ? false : text;
+  if (f.kind === "integer" || f.kind === "number") return text.trim() === "" || isNaN(Number(text)) ? text : Number(text);
+  if (f.kind === "choice") return f.choices!.find((c) => String(c) === text) ?? text;
+  return text;
+}
