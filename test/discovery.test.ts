@@ -24,6 +24,26 @@ const HA_RULES: { [deviceClass: string]: { units: (string | undefined)[]; stateC
   signal_strength: { units: ["dB", "dBm"], stateClasses: ["measurement"] },
   duration: { units: ["s", "min", "h", "d"], stateClasses: ["measurement", "total", "total_increasing"] },
 };
+/** Home Assistant's expansion of the abbreviated keys and of "~" in topics (its discovery does the same). */
+const ABBREVIATIONS: { [short: string]: string } = { uniq_id: "unique_id", stat_t: "state_topic", val_tpl: "value_template",
+  avty_t: "availability_topic", stat_cla: "state_class", dev_cla: "device_class", unit_of_meas: "unit_of_measurement",
+  ent_cat: "entity_category", dev: "device", ids: "identifiers", mf: "manufacturer", mdl: "model", sw: "sw_version",
+  sn: "serial_number" };
+
+function expand(config: Record<string, unknown>): Record<string, any> {
+  const base = config["~"] as string | undefined;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (key === "~") continue;
+    const full = ABBREVIATIONS[key] || key;
+    let v = value;
+    if (typeof v === "string" && full.endsWith("_topic") && base !== undefined) v = v.replace(/^~/, base);
+    if (full === "device") v = expand(v as Record<string, unknown>);
+    out[full] = v;
+  }
+  return out;
+}
+
 const STATE_CLASSES = ["measurement", "total", "total_increasing"];
 const TOPIC = /^homeassistant\/sensor\/[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+\/config$/;
 const TEMPLATE = /^\{\{ (?:\(value_json\.([a-z0-9_]+) \/ (\d+)\) \| round\(3\)|value_json\.([a-z0-9_]+)) \}\}$/;
@@ -43,8 +63,11 @@ function run() {
     mqtt: { connected: true, attempts: 1, connects: 1, reconnects: 0, queueDrops: 0, keptDrops: 0, parseErrors: 0,
       queued: 0, inflight: 0, lastError: "" }, energyRejected: 0, lastError: null }));
   clock.advance(120000);
-  const configs = sent.filter((s) => s.topic.startsWith("homeassistant/")).map((s) => ({ topic: s.topic,
-    retain: s.retain, config: JSON.parse(s.payload) }));
+  const raw = sent.filter((s) => s.topic.startsWith("homeassistant/"));
+  // Built whole in the device's memory, one at a time: each must stay small.
+  for (const s of raw) assert.ok(s.payload.length < 520, `${s.topic}: ${s.payload.length} bytes`);
+  const configs = raw.map((s) => ({ topic: s.topic,
+    retain: s.retain, config: expand(JSON.parse(s.payload)) }));
   return { sent, configs };
 }
 

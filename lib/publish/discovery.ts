@@ -78,7 +78,9 @@ function stateTopic(key: string, diagnostic: boolean): string {
   return topicOfKey(key);
 }
 
-/** The retained config message of one entity, or null for a key Home Assistant has no sensor class for. */
+/** The retained config message of one entity, or null for a key Home Assistant has no sensor class for. Keys
+ *  are Home Assistant's documented abbreviations and topics start from "~" (the base topic): the payload is built
+ *  whole in the device's memory, and half its size is the difference between fitting and not. */
 export function discoveryMessage(ctx: DiscoveryContext, key: string): { topic: string; payload: string } | null {
   const cls = entityClass(key);
   if (!cls) return null;
@@ -87,25 +89,24 @@ export function discoveryMessage(ctx: DiscoveryContext, key: string): { topic: s
   const template = cls.divide ? "{{ (value_json." + key + " / " + cls.divide + ") | round(3) }}" :
     "{{ value_json." + key + " }}";
   const device: { [k: string]: unknown } = diagnostic ?
-    { identifiers: [dongleId(ctx)], name: "HAN reader " + ctx.deviceId, manufacturer: "han-reader",
-      model: "ESP32 HAN reader", sw_version: ctx.firmwareVersion } :
-    { identifiers: [meterId(ctx)], name: (ctx.meter.manufacturer || "Electricity") + " meter",
-      manufacturer: ctx.meter.manufacturer || "unknown", model: ctx.meter.type || "unknown",
-      serial_number: ctx.meter.id || undefined, via_device: dongleId(ctx) };
+    { ids: [dongleId(ctx)], name: "HAN reader " + ctx.deviceId, mf: "han-reader", mdl: "ESP32 HAN reader",
+      sw: ctx.firmwareVersion } :
+    { ids: [meterId(ctx)], name: (ctx.meter.manufacturer || "Electricity") + " meter",
+      mf: ctx.meter.manufacturer || "unknown", mdl: ctx.meter.type || "unknown", sn: ctx.meter.id || undefined,
+      via_device: dongleId(ctx) };
+  // Availability uses Home Assistant's default payloads, "online" and "offline", so they are not repeated.
   const config: { [k: string]: unknown } = {
+    "~": ctx.base,
     name: title(key),
-    unique_id: owner + "_" + key,
-    object_id: owner + "_" + key,
-    state_topic: ctx.base + "/" + stateTopic(key, diagnostic),
-    value_template: template,
-    availability_topic: ctx.base + "/status",
-    payload_available: "online",
-    payload_not_available: "offline",
-    state_class: cls.state_class,
-    device: device,
+    uniq_id: owner + "_" + key,
+    stat_t: "~/" + stateTopic(key, diagnostic),
+    val_tpl: template,
+    avty_t: "~/status",
+    stat_cla: cls.state_class,
+    dev: device,
   };
-  if (cls.device_class) config.device_class = cls.device_class;
-  if (cls.unit) config.unit_of_measurement = cls.unit;
-  if (diagnostic) config.entity_category = "diagnostic";
+  if (cls.device_class) config.dev_cla = cls.device_class;
+  if (cls.unit) config.unit_of_meas = cls.unit;
+  if (diagnostic) config.ent_cat = "diagnostic";
   return { topic: ctx.prefix + "/sensor/" + owner + "/" + key + "/config", payload: JSON.stringify(config) };
 }
