@@ -45,6 +45,8 @@ export const FIRMWARE_VERSION = "0.1.0";
 const SERIAL_STORE = "han.serial";
 /** Autodetection window: longer than the slowest list period (10 s) plus the longest frame on the wire. */
 const DETECT_WINDOW = 25000;
+/** Bytes a window needs before SerialAutodetect judges it (its MIN_BYTES); fewer count as silence there. */
+const JUDGE_BYTES = 600;
 /** A meter sends each frame without pauses: a quiet line ends whatever frame is still incomplete. */
 const IDLE_CHECK = 1000;
 /** Optional topics stop below this share of free memory, and resume above the second. */
@@ -107,12 +109,15 @@ function publishDiag(device: Device, platform: Platform): void {
     }
   }
   const s = detect.current;
+  const mqtt = device.client.stats();
   publisher.diag(diagPayload({
     now: platform.clock.now(), uptime: device.uptime, freeMemory: memory ? memory.free : null, rssi: platform.rssi(),
-    decoder: device.decoder.counters, mqtt: device.client.stats(), energyRejected: publisher.guard.rejected,
+    decoder: device.decoder.counters, mqtt: mqtt, energyRejected: publisher.guard.rejected,
     lastError: device.lastError,
     extra: { serial: s.baud + " " + (s.parity === "even" ? "8E1" : s.parity === "odd" ? "8O1" : "8N1"),
-      serial_locked: detect.locked, serial_tried: detect.report(), error_flags: device.errorFlagEvents,
+      serial_locked: detect.locked, serial_tried: detect.report().filter(function (r) { return r.verdict !== "untried"; }),
+      error_flags: device.errorFlagEvents,
+      mqtt_queued: mqtt.queued, mqtt_inflight: mqtt.inflight,
       optional_topics: publisher.optionalEnabled, firmware: FIRMWARE_VERSION,
       commands_accepted: device.commands.accepted, commands_refused: device.commands.refused },
   }));
@@ -192,11 +197,19 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
     lastBytes = decoder.counters.bytes_in;
   });
 
+  // A wrong parity costs half the bytes or more (the UART drops every character with a framing or parity error),
+  // so a window with some bytes but too few to judge goes on until it has enough: judged as silence, it would
+  // keep the wrong setting for ever.
+  let windowStart = 0;
   every(clock, DETECT_WINDOW, function () {
+    const got = decoder.counters.bytes_in - windowStart;
+    if (!detect.locked && got > 0 && got < JUDGE_BYTES) return;
+    windowStart = decoder.counters.bytes_in;
     const wasLocked = detect.locked;
     const next = detect.judge(decoder.counters);
     if (next) {
-      platform.print("HAN: no valid frames at " + detect.report().length + " settings so far; trying " + next.baud +
+      const tried = detect.report().filter(function (r) { return r.verdict !== "untried"; }).length;
+      platform.print("HAN: no valid frames at " + tried + " setting(s) so far; trying " + next.baud +
         " baud, parity " + next.parity);
       platform.openSerial(next, feed);
     } else if (detect.locked && !wasLocked) {

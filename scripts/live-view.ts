@@ -77,7 +77,8 @@ export function createLiveView(base: string, out: NodeJS.WriteStream = process.s
       if (kind === "status") s.status = payload;
       else if (kind === "log") s.log.push(payload), s.log.splice(0, Math.max(0, s.log.length - LOG_LINES));
       else if (kind === "meter" || kind === "power" || kind === "instant" || kind === "energy" || kind === "diag") {
-        try { s[kind] = JSON.parse(payload); } catch { s.log.push(`unparsable ${kind}: ${payload.slice(0, 60)}`); }
+        // Merged, not replaced: the fast list carries import power only, the 10-s list the rest.
+        try { s[kind] = { ...s[kind], ...JSON.parse(payload) }; } catch { s.log.push(`unparsable ${kind}: ${payload.slice(0, 60)}`); }
       }
       dirty = true;
     },

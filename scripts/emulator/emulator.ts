@@ -1,0 +1,542 @@
+// An ESP32 running Espruino, for the firmware bundle: a Node vm context trimmed to Espruino's intrinsics
+// (../espruino/context.ts) with Espruino's globals and modules built on real things. The timeline is virtual
+// (./clock.ts); the drivers move it as fast as possible (advance) or with the real clock (runRealtime), and
+// yield to Node's event loop between slices so that socket traffic flows.
+//
+// The event loop follows Espruino's idle loop (src/jsinteractive.c): serial data first, then due timers, then
+// everything else (network, Wi-Fi, error flags). Every firmware callback goes through invoke(): an exception is
+// printed as "Uncaught ..." and the loop carries on, and a callback that runs longer than the watchdog allows in
+// real time resets the device.
+import vm from "node:vm";
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { createEspruinoContext, globalOf } from "../espruino/context";
+import { VirtualClock } from "./clock";
+import { ConsoleDevices } from "./console-devices";
+import { ConsoleLog, formatPrinted } from "./console-log";
+import { cryptoModule } from "./crypto";
+import { EspruinoE } from "./espruino-e";
+import { Host, Listeners } from "./host";
+import { loud } from "./loud";
+import { MemoryMeter } from "./memory";
+import { Network } from "./net";
+import { Flash } from "./storage";
+import { ByteSource, settingsFromSetup, Uart } from "./uart";
+import { installVirtualDate } from "./virtual-date";
+import { WifiOptions, WifiRadio } from "./wifi";
+
+export interface EmulatorOptions {
+  /** The firmware: bundle source, or a bundle file. It is written to Storage as ".bootcde", which the device
+   *  boots (and load() reloads). Without either, the device boots what Storage already holds. */
+  code?: string;
+  bundle?: string;
+  /** JSON file backing Storage; memory only when absent. */
+  storage?: string;
+  /** Files put into Storage before booting (e.g. "han.json"). */
+  files?: { [name: string]: string };
+  /** What the meter sends on the HAN line. */
+  source?: ByteSource;
+  /** The UART driver's poll period in ms (5 on the ESP32); longer makes fast-forward cheaper. */
+  serialPollMs?: number;
+  wifi?: WifiOptions;
+  /** UTC ms of the real world when the emulator starts: what SNTP sets the clock to. Default 2024-01-15 00:00Z. */
+  startMs?: number;
+  /** process.memory().total. Default 12000 variables. */
+  memoryTotal?: number;
+  /** The firmware's process.memory() reuses an estimate younger than this (virtual ms). Default 600000. */
+  memoryRefreshMs?: number;
+  /** getSerial(): the station MAC as Espruino prints it. */
+  serial?: string;
+  seed?: number;
+  /** Console lines also go to stderr. */
+  verbose?: boolean;
+  /** The real clock, in ms, that the watchdog measures callbacks with. Default performance.now. */
+  realNow?: () => number;
+  /** Extra globals, for tests that need a hook inside the context. */
+  globals?: { [name: string]: unknown };
+}
+
+export interface ResetReport {
+  /** Virtual ms. */
+  at: number;
+  reason: "watchdog" | "load" | "reset";
+  detail: string;
+}
+
+export interface MemoryFigures {
+  free: number;
+  usage: number;
+  total: number;
+  history: number;
+  gc: number;
+  gctime: number;
+  blocksize: number;
+}
+
+export interface CallbackStats {
+  count: number;
+  totalMs: number;
+  maxMs: number;
+}
+
+export interface RealtimeRun {
+  stop(): void;
+  /** Settles when stopped, or when `untilMs` (virtual) is reached. */
+  done: Promise<void>;
+}
+
+/** Globals Espruino has on the ESP32 that the emulator does not provide: reading one is a loud error. */
+const NOT_EMULATED_GLOBALS = ["Serial3", "Telnet", "SPI1", "SPI2", "I2C1",
+  "I2C2", "ESP32", "Pin", "Serial", "SPI", "I2C", "OneWire", "Waveform", "Flash", "Modules", "digitalRead",
+  "digitalPulse", "analogRead", "analogWrite", "pinMode", "getPinMode", "setWatch", "clearWatch",
+  "changeInterval", "setDeepSleep", "setSleepIndicator", "setBusyIndicator", "setTime", "save", "dump", "edit",
+  "echo", "trace", "peek8", "peek16", "peek32", "poke8", "poke16", "poke32", "LED1", "BTN1", "HIGH", "LOW"]
+  .concat(Array.from({ length: 40 }, function (_, i) { return "D" + i; }));
+
+/** Built-in modules of the ESP32 build that the emulator does not provide. */
+const MODULES_NOT_EMULATED = ["http", "dgram", "ESP32", "Flash", "neopixel", "fs", "heatshrink",
+  "NetworkJS", "Graphics"];
+
+const DEFAULT_START = Date.UTC(2024, 0, 15, 0, 0, 0);
+/** Slices after socket activity during which the timeline moves in steps rather than jumping to the next event,
+ *  so that replies come back at a plausible virtual time. */
+const BUSY_SLICES = 4;
+/** Event loop turns without socket news before a busy network counts as settled, and the most turns per slice. */
+const QUIET_TURNS = 3;
+const SETTLE_TURNS = 12;
+
+type Pending = { kind: "load"; file: string } | { kind: "reset" } | { kind: "watchdog"; detail: string };
+
+export class Emulator {
+  readonly clock = new VirtualClock();
+  readonly console: ConsoleLog;
+  readonly storage: Flash;
+  readonly wifi: WifiRadio;
+  readonly net: Network;
+  readonly serial: Uart;
+  /** Serial1 (the USB console) and the loopback pair; where the REPL is. */
+  readonly consoles = new ConsoleDevices();
+  /** Output pins the firmware drove with digitalWrite (the LED), by pin number. */
+  readonly pins: { [pin: number]: boolean } = {};
+  readonly resets: ResetReport[] = [];
+  /** Firmware callbacks by where they came from, in real ms: serial data, timers, everything else. */
+  readonly callbacks: { serial: CallbackStats; timer: CallbackStats; event: CallbackStats };
+  /** The boot's E state: console lock, telnet, watchdog. */
+  e: EspruinoE;
+  readonly startMs: number;
+  private readonly o: EmulatorOptions;
+  private readonly realNow: () => number;
+  private readonly host: Host;
+  private realm: Record<string, unknown> = {};
+  private context: vm.Context | null = null;
+  private serialListeners = new Listeners();
+  private serialObject: object = {};
+  private bootAt = 0;
+  /** Wall time = virtual time + offset once SNTP has set it; time since boot before. */
+  private wallOffset: number | null = null;
+  private pending: Pending | null = null;
+  private depth = 0;
+  private meter: MemoryMeter | null = null;
+  private memoryCache: { at: number; figures: MemoryFigures } | null = null;
+  private realtime: { stop: () => void } | null = null;
+
+  constructor(options: EmulatorOptions) {
+    this.o = options;
+    this.startMs = options.startMs === undefined ? DEFAULT_START : options.startMs;
+    this.realNow = options.realNow || function () { return performance.now(); };
+    const self = this;
+    this.console = new ConsoleLog(!!options.verbose, function () { return (self.clock.now / 1000).toFixed(3); });
+    this.callbacks = { serial: zeroStats(), timer: zeroStats(), event: zeroStats() };
+    this.host = {
+      clock: this.clock,
+      boot: 0,
+      call: function (fn, thisArg, args) { self.invoke(fn, thisArg, args, "event"); },
+      error: function (message) { return self.error(message); },
+      data: function (value) { return self.toRealm(value); },
+      loud: function (label, target) { return loud(label, target, function (m) { return self.error(m); }); },
+    };
+    const files: { [name: string]: string } = Object.assign({}, options.files);
+    const code = options.code !== undefined ? options.code :
+      options.bundle !== undefined ? readFileSync(options.bundle, "latin1") : undefined;
+    if (code !== undefined) files[".bootcde"] = code;
+    this.storage = new Flash(options.storage || null, files);
+    this.net = new Network(function () { return self.wifi.state.associated; });
+    this.wifi = new WifiRadio(options.wifi, function () { self.net.killAll(); },
+      function () { self.wallOffset = self.startMs; });
+    const source = options.source || null;
+    if (source && source.attach) source.attach(function () { return self.clock.now; });
+    this.serial = new Uart(source, options.serialPollMs || 5, options.seed || 1);
+    this.e = this.newE();
+    this.boot(".bootcde");
+  }
+
+  // ---- time -----------------------------------------------------------------------------------------------
+
+  /** The device's wall clock in ms: since boot until SNTP sets it, then UTC. */
+  wallMs(): number {
+    return this.wallOffset === null ? this.clock.now - this.bootAt : this.clock.now + this.wallOffset;
+  }
+
+  /** Runs the timeline `ms` forward as fast as possible. A slice of the timeline ends when the firmware touches
+   *  the network, or after `stepMs` of virtual time; between slices Node's event loop turns, until the sockets
+   *  have gone quiet if they were busy, so that a broker's replies come back at (nearly) the virtual instant they
+   *  were asked for, as on a LAN. While nothing happens on the network the timeline jumps from one firmware event
+   *  to the next. */
+  async advance(ms: number, stepMs?: number): Promise<void> {
+    const end = this.clock.now + ms;
+    const step = stepMs || 100;
+    const stats = this.net.stats;
+    let busy = 0;
+    while (this.clock.now < end) {
+      let sliceEnd = Math.min(end, this.clock.now + step);
+      if (busy === 0 && stats.waiting === 0) sliceEnd = Math.min(end, Math.max(sliceEnd, this.nextEventAt()));
+      const before = stats.activity;
+      this.processUntil(sliceEnd);
+      if (await this.settle(stats.activity !== before)) busy = BUSY_SLICES;
+      else if (busy > 0) busy--;
+    }
+  }
+
+  /** Turns Node's event loop once, and on until the sockets have been quiet for a few turns if they were busy.
+   *  True when anything happened on them. */
+  private async settle(busy: boolean): Promise<boolean> {
+    const stats = this.net.stats;
+    let any = busy;
+    let quiet = 0;
+    for (let turn = 0; turn < SETTLE_TURNS && (turn === 0 || any && quiet < QUIET_TURNS); turn++) {
+      const before = stats.activity;
+      await yieldToNode(stats.waiting > 0);
+      if (stats.activity !== before) {
+        any = true;
+        quiet = 0;
+      } else {
+        quiet++;
+      }
+    }
+    return any;
+  }
+
+  /** Advances until `done()` holds, checking every `checkMs` of virtual time; false if `maxMs` passes first. */
+  async advanceUntil(done: () => boolean, maxMs: number, checkMs?: number, stepMs?: number): Promise<boolean> {
+    const end = this.clock.now + maxMs;
+    while (!done()) {
+      if (this.clock.now >= end) return false;
+      await this.advance(Math.min(checkMs || 1000, end - this.clock.now), stepMs);
+    }
+    return true;
+  }
+
+  /** Virtual time follows the real clock times `speed`, until stopped or until `untilMs` of virtual time. */
+  runRealtime(speed: number, untilMs?: number): RealtimeRun {
+    if (this.realtime) this.realtime.stop();
+    const self = this;
+    const realStart = this.realNow();
+    const virtualStart = this.clock.now;
+    let timer: NodeJS.Timeout | null = null;
+    let finish: () => void = function () { /* set below */ };
+    const done = new Promise<void>(function (resolve) { finish = resolve; });
+    const stop = function (): void {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      self.realtime = null;
+      finish();
+    };
+    const tick = function (): void {
+      let target = virtualStart + (self.realNow() - realStart) * speed;
+      if (untilMs !== undefined) target = Math.min(target, untilMs);
+      self.processUntil(target);
+      if (untilMs !== undefined && self.clock.now >= untilMs) stop();
+      else timer = setTimeout(tick, 5);
+    };
+    this.realtime = { stop: stop };
+    timer = setTimeout(tick, 0);
+    return { stop: stop, done: done };
+  }
+
+  // ---- test controls --------------------------------------------------------------------------------------
+
+  /** Raises an Espruino error flag (FIFO_FULL, LOW_MEMORY, ...). */
+  raiseErrorFlag(flag: string): void {
+    this.e.raise(flag);
+  }
+
+  /** A fresh estimate of the firmware's variables (see ./memory.ts). */
+  memory(): MemoryFigures {
+    if (!this.meter) throw new Error("no firmware context");
+    const roots: unknown[] = [];
+    for (const key of Object.getOwnPropertyNames(this.realm)) {
+      const d = Object.getOwnPropertyDescriptor(this.realm, key);
+      if (d) roots.push(d.value, d.get, d.set);
+    }
+    const held = this.clock.timerCallbacks().concat(this.serialListeners.all(), this.wifi.callbacks(),
+      this.net.callbacks(), this.e.callbacks(), this.consoles.callbacks());
+    const count = this.meter.count(roots.concat(held));
+    const total = this.o.memoryTotal || 12000;
+    const figures = { free: total - count.usage, usage: count.usage, total: total, history: 0, gc: 0, gctime: 0,
+      blocksize: 14 };
+    this.memoryCache = { at: this.clock.now, figures: figures };
+    return figures;
+  }
+
+  /** The context's global object: what the firmware left there. */
+  global(): Record<string, unknown> {
+    return this.realm;
+  }
+
+  close(): void {
+    if (this.realtime) this.realtime.stop();
+    this.host.boot++;
+    this.clock.clearAllTimers();
+    this.net.forgetAll();
+    this.serial.close();
+  }
+
+  // ---- boot -----------------------------------------------------------------------------------------------
+
+  /** A fresh interpreter that runs Storage file `file` (null: nothing, as after reset()). Flash, the radio and the
+   *  clock carry on. */
+  private boot(file: string | null): void {
+    this.host.boot++;
+    this.clock.clearAllTimers();
+    this.net.forgetAll();
+    this.serialListeners = new Listeners();
+    this.serial.reset();
+    this.e = this.newE();
+    this.memoryCache = null;
+    const self = this;
+    const print = function (...args: unknown[]): void {
+      const text = formatPrinted(args);
+      self.console.print(text);
+      self.consoles.printed(text);
+    };
+    const context = createEspruinoContext({ print: print });
+    const realm = globalOf(context);
+    this.context = context;
+    this.realm = realm;
+    installVirtualDate(context, function () { return self.wallMs(); });
+    this.installGlobals(realm, print);
+    for (const name of Object.keys(this.o.globals || {})) realm[name] = (this.o.globals as Record<string, unknown>)[name];
+    this.meter = new MemoryMeter((realm.Function as FunctionConstructor).prototype, [realm]);
+    if (file === null) return;
+    const code = this.storage.read(file);
+    if (code === undefined) {
+      this.console.print("Storage file " + file + " not found: nothing to run");
+      return;
+    }
+    this.invoke(function () { vm.runInContext(code, context, { filename: file }); }, undefined, [], "event");
+  }
+
+  private newE(): EspruinoE {
+    const consoles = this.consoles;
+    return new EspruinoE(this.host, function (device) { consoles.setConsole(device); });
+  }
+
+  private installGlobals(realm: Record<string, unknown>, print: (...args: unknown[]) => void): void {
+    const self = this;
+    const host = this.host;
+    const clock = this.clock;
+    const modules: { [name: string]: object } = {};
+    const timer = function (repeat: boolean) {
+      return function (fn: unknown, ms: unknown, ...args: unknown[]): number {
+        if (typeof fn === "string") throw self.error("Espruino API setTimeout(string) is not emulated");
+        if (typeof fn !== "function") throw self.error("Function or String not supplied!");
+        return clock.addTimer(fn as (...a: unknown[]) => unknown, Number(ms), args, repeat);
+      };
+    };
+    const clear = function (what: string) {
+      return function (id?: unknown): void {
+        if (!clock.clearTimer(id)) throw self.error("Unknown " + what);
+      };
+    };
+    this.serialObject = host.loud("Serial2", Object.assign(this.serialListeners.methods(host, "Serial2"), {
+      setup: function (baud: unknown, options?: { [key: string]: unknown }) {
+        self.serial.setup(settingsFromSetup(baud, options), options && options.rx, options && options.tx, clock.now);
+      },
+    }));
+    const globals: { [name: string]: unknown } = {
+      setTimeout: timer(false),
+      setInterval: timer(true),
+      clearTimeout: clear("Timeout"),
+      clearInterval: clear("Interval"),
+      getTime: function () { return self.wallMs() / 1000; },
+      getSerial: function () { return self.o.serial || "7c9ebd4a-2f18"; },
+      print: print,
+      console: host.loud("console", { log: print, debug: print, info: print, warn: print, error: print }),
+      E: this.e.object(realm as unknown as { Uint8Array: Uint8ArrayConstructor; ArrayBuffer: ArrayBufferConstructor }),
+      Serial2: this.serialObject,
+      digitalWrite: function (pin: unknown, value: unknown) { self.pins[Number(pin)] = !!value; },
+      process: host.loud("process", {
+        memory: function () { return self.toRealm(self.firmwareMemory()); },
+        version: "2v29",
+        env: this.toRealm({ VERSION: "2v29", BOARD: "ESP32", MODULES: "Wifi,net,tls,Storage,TelnetServer,crypto" }),
+      }),
+      require: function (name: unknown) {
+        const n = String(name);
+        if (!modules[n]) modules[n] = self.module(n);
+        return modules[n];
+      },
+      load: function (file?: unknown) {
+        self.pending = { kind: "load", file: typeof file === "string" ? file : ".bootcde" };
+      },
+      reset: function () { self.pending = { kind: "reset" }; },
+    };
+    Object.assign(globals, this.consoles.install(host));
+    for (const name of Object.keys(globals)) realm[name] = globals[name];
+    for (const name of NOT_EMULATED_GLOBALS) {
+      Object.defineProperty(realm, name, {
+        configurable: true,
+        get: function () { throw self.error("Espruino API " + name + " is not emulated"); },
+      });
+    }
+  }
+
+  private module(name: string): object {
+    switch (name) {
+      case "Wifi": return this.wifi.module(this.host);
+      case "net": return this.net.module(this.host, false);
+      case "tls": return this.net.module(this.host, true);
+      case "Storage": return this.storage.module(this.host);
+      case "TelnetServer": return this.e.telnet();
+      case "crypto": return cryptoModule(this.host, this.realm.ArrayBuffer as ArrayBufferConstructor);
+    }
+    if (MODULES_NOT_EMULATED.indexOf(name) >= 0) throw this.error("Espruino API require(\"" + name + "\") is not emulated");
+    throw this.error("Module " + name + " not found");
+  }
+
+  private firmwareMemory(): MemoryFigures {
+    const cache = this.memoryCache;
+    const refresh = this.o.memoryRefreshMs === undefined ? 600000 : this.o.memoryRefreshMs;
+    if (cache && this.clock.now - cache.at < refresh) return cache.figures;
+    return this.memory();
+  }
+
+  // ---- the event loop -------------------------------------------------------------------------------------
+
+  private nextEventAt(): number {
+    return Math.min(this.serial.nextPoll(this.clock.now), this.clock.nextTimerDue(), this.clock.nextEventDue(),
+      this.kickDeadline());
+  }
+
+  /** A watchdog the firmware must kick itself, when it falls due. */
+  private kickDeadline(): number {
+    const w = this.e.console.watchdog;
+    return w && !w.auto ? w.lastKick + w.timeoutMs : Infinity;
+  }
+
+  /** Runs the events due up to `target`. It stops early, at the instant of the event, when that event touched
+   *  the network: Node's event loop must turn for the bytes to go out and the replies to come in, as they would
+   *  while the device's own loop carries on. */
+  private processUntil(target: number): void {
+    const clock = this.clock;
+    const activity = this.net.stats.activity;
+    for (;;) {
+      if (this.pending) this.performPending();
+      if (this.net.stats.activity !== activity) return;
+      const tSerial = this.serial.nextPoll(clock.now);
+      const tTimer = clock.nextTimerDue();
+      const tEvent = clock.nextEventDue();
+      const tKick = this.kickDeadline();
+      const t = Math.min(tSerial, tTimer, tEvent, tKick);
+      if (t > target) break;
+      clock.now = Math.max(clock.now, t);
+      if (tSerial <= t) {
+        this.deliverSerial(clock.now);
+      } else if (tTimer <= t) {
+        const timer = clock.dueTimer(clock.now);
+        if (timer) {
+          this.invoke(timer.fn, undefined, timer.args, "timer");
+          clock.finishTimer(timer);
+        }
+      } else if (tEvent <= t) {
+        const event = clock.takeEvent(clock.now);
+        if (event) event();
+      } else {
+        this.pending = { kind: "watchdog", detail: "E.kickWatchdog() not called within " +
+          (this.e.console.watchdog as { timeoutMs: number }).timeoutMs + " ms" };
+      }
+    }
+    if (this.pending) this.performPending();
+    clock.now = Math.max(clock.now, target);
+  }
+
+  private deliverSerial(t: number): void {
+    const chunks = this.serial.poll(t);
+    for (const chunk of chunks) {
+      for (const fn of this.serialListeners.all()) this.invoke(fn, this.serialObject, [chunk], "serial");
+    }
+  }
+
+  private invoke(fn: unknown, thisArg: unknown, args: unknown[], kind: "serial" | "timer" | "event"): void {
+    if (typeof fn !== "function") return;
+    // A callback that calls into the emulator, which calls back (e.g. boot code): part of the outer one.
+    if (this.depth > 0) {
+      fn.apply(thisArg, args);
+      return;
+    }
+    this.depth++;
+    const start = this.realNow();
+    try {
+      fn.apply(thisArg, args);
+    } catch (e) {
+      this.console.reportUncaught(e);
+    } finally {
+      this.depth--;
+    }
+    const took = this.realNow() - start;
+    const s = this.callbacks[kind];
+    s.count++;
+    s.totalMs += took;
+    if (took > s.maxMs) s.maxMs = took;
+    const w = this.e.console.watchdog;
+    if (w && took > w.timeoutMs) {
+      this.pending = { kind: "watchdog", detail: "a " + kind + " callback ran " + Math.round(took) +
+        " ms in real time; the watchdog allows " + w.timeoutMs + " ms" };
+    }
+  }
+
+  private performPending(): void {
+    const p = this.pending as Pending;
+    this.pending = null;
+    if (p.kind === "watchdog") {
+      this.resets.push({ at: this.clock.now, reason: "watchdog", detail: p.detail });
+      this.console.print("WATCHDOG RESET: " + p.detail);
+      // A hardware reset: the radio and the clock start over too.
+      this.wifi.powerCycle();
+      this.wallOffset = null;
+      this.bootAt = this.clock.now;
+      this.boot(".bootcde");
+    } else if (p.kind === "load") {
+      this.resets.push({ at: this.clock.now, reason: "load", detail: p.file });
+      this.boot(p.file);
+    } else {
+      this.resets.push({ at: this.clock.now, reason: "reset", detail: "reset()" });
+      this.boot(null);
+    }
+  }
+
+  // ---- the firmware's realm -------------------------------------------------------------------------------
+
+  private error(message: string): Error {
+    const E = this.realm.Error as ErrorConstructor | undefined;
+    return E ? new E(message) : new Error(message);
+  }
+
+  private toRealm<T>(value: T): T {
+    if (value === undefined || !this.context) return value;
+    const json = this.realm.JSON as JSON;
+    return json.parse(JSON.stringify(value)) as T;
+  }
+}
+
+function zeroStats(): CallbackStats {
+  return { count: 0, totalMs: 0, maxMs: 0 };
+}
+
+/** One turn of Node's event loop; a real millisecond while a socket waits for its first reply, so that a broker
+ *  in another process has time to answer before the connect timeout's virtual seconds run out. */
+function yieldToNode(waiting: boolean): Promise<void> {
+  return new Promise(function (resolve) {
+    if (waiting) setTimeout(resolve, 1);
+    else setImmediate(resolve);
+  });
+}

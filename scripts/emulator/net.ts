@@ -1,0 +1,171 @@
+// require("net") and require("tls") over real sockets, so that the firmware talks to real brokers. Espruino's
+// socket (libs/network/jswrap_net.c): connect(options, onConnect) returns it at once; write() takes a binary
+// string; events 'data' (binary string), 'close' and 'error' ({code, message}). Everything Node reports is queued
+// on the virtual timeline at the instant it arrives and handed to the firmware from the emulator's event loop,
+// never from inside Node's callbacks. Without a Wi-Fi association a connection fails as it does on the device.
+import net from "node:net";
+import tls from "node:tls";
+import { Host, Listeners } from "./host";
+
+export interface NetStats {
+  opened: number;
+  open: number;
+  bytesOut: number;
+  bytesIn: number;
+  /** Changes whenever anything happens on a socket; the drivers yield to Node's event loop while it does. */
+  activity: number;
+  /** Sockets connecting or waiting for their first reply. */
+  waiting: number;
+}
+
+interface Connection {
+  node: net.Socket | null;
+  listeners: Listeners;
+  api: object;
+  /** Connected, and not yet heard from. */
+  awaitingReply: boolean;
+  connecting: boolean;
+}
+
+/** A DER certificate in a binary string as PEM; PEM text as it is. */
+function pemOf(ca: string): string {
+  if (ca.indexOf("-----BEGIN") >= 0) return ca;
+  const b64 = Buffer.from(ca, "latin1").toString("base64").replace(/(.{64})/g, "$1\n");
+  return "-----BEGIN CERTIFICATE-----\n" + b64 + "\n-----END CERTIFICATE-----\n";
+}
+
+export class Network {
+  readonly stats: NetStats = { opened: 0, open: 0, bytesOut: 0, bytesIn: 0, activity: 0, waiting: 0 };
+  private readonly connections = new Set<Connection>();
+
+  constructor(private readonly linkUp: () => boolean) {}
+
+  /** require("net") or require("tls") for one boot. */
+  module(host: Host, secure: boolean): object {
+    const self = this;
+    const name = secure ? "tls" : "net";
+    return host.loud(name, {
+      connect: function (options: unknown, onConnect?: unknown) {
+        return self.connect(host, name, options, onConnect, secure);
+      },
+    });
+  }
+
+  /** The link is gone (Wi-Fi dropped, or a reboot): every socket dies. */
+  killAll(): void {
+    for (const c of Array.from(this.connections)) {
+      if (c.node) c.node.destroy(Object.assign(new Error("connection lost"), { code: "ECONNRESET" }));
+    }
+  }
+
+  /** A reboot: sockets of the old boot are closed without telling anyone. */
+  forgetAll(): void {
+    for (const c of Array.from(this.connections)) {
+      if (c.node) {
+        c.node.removeAllListeners();
+        c.node.on("error", function () { /* the boot that cared is gone */ });
+        c.node.destroy();
+      }
+      this.closed(c);
+    }
+  }
+
+  callbacks(): unknown[] {
+    let out: unknown[] = [];
+    for (const c of this.connections) out = out.concat(c.listeners.all());
+    return out;
+  }
+
+  private connect(host: Host, name: string, options: unknown, onConnect: unknown, secure: boolean): object {
+    if (typeof options !== "object" || options === null) {
+      throw host.error(name + ".connect(options) needs {host, port}; a URL string is not emulated");
+    }
+    const o = options as { host?: unknown; port?: unknown; ca?: unknown };
+    const port = Number(o.port || (secure ? 443 : 80));
+    const hostName = String(o.host || "localhost");
+    const listeners = new Listeners();
+    const self = this;
+    const conn: Connection = { node: null, listeners: listeners, api: {}, awaitingReply: false, connecting: true };
+    const boot = host.boot;
+    const queue = function (fn: () => void): void {
+      self.stats.activity++;
+      host.clock.at(host.clock.now, function () { if (host.boot === boot) fn(); });
+    };
+    conn.api = host.loud(name + " socket", Object.assign(listeners.methods(host, name + " socket"), {
+      write: function (data: unknown) {
+        const text = typeof data === "string" ? data : String(data);
+        for (let i = 0; i < text.length; i++) {
+          if (text.charCodeAt(i) > 255) {
+            throw host.error("socket.write: character " + text.charCodeAt(i) + " at " + i +
+              " does not fit Espruino's 8-bit strings");
+          }
+        }
+        if (!conn.node || conn.node.destroyed) return false;
+        self.stats.bytesOut += text.length;
+        self.stats.activity++;
+        conn.node.write(Buffer.from(text, "latin1"));
+        return true;
+      },
+      end: function () {
+        if (conn.node && !conn.node.destroyed) conn.node.end();
+      },
+    }));
+    this.connections.add(conn);
+    this.stats.opened++;
+    this.stats.open++;
+    this.stats.waiting++;
+    if (!this.linkUp()) {
+      queue(function () {
+        self.closed(conn);
+        listeners.emit(host, conn.api, "error", [host.data({ code: -1, message: "no network" })]);
+        listeners.emit(host, conn.api, "close", [true]);
+      });
+      return conn.api;
+    }
+    const socket = secure ?
+      tls.connect({ host: hostName, port: port, ca: typeof o.ca === "string" ? pemOf(o.ca) : undefined,
+        servername: net.isIP(hostName) ? undefined : hostName }) :
+      net.connect({ host: hostName, port: port });
+    conn.node = socket;
+    socket.setNoDelay(true);
+    socket.on(secure ? "secureConnect" : "connect", function () {
+      queue(function () {
+        conn.connecting = false;
+        conn.awaitingReply = true;
+        if (typeof onConnect === "function") host.call(onConnect, conn.api, []);
+      });
+    });
+    socket.on("data", function (data: Buffer) {
+      self.stats.bytesIn += data.length;
+      const text = data.toString("latin1");
+      queue(function () {
+        if (conn.awaitingReply) {
+          conn.awaitingReply = false;
+          self.stats.waiting--;
+        }
+        listeners.emit(host, conn.api, "data", [text]);
+      });
+    });
+    let failure: { code: number; message: string } | null = null;
+    socket.on("error", function (error: Error & { code?: string }) {
+      failure = { code: -1, message: (error.code ? error.code + ": " : "") + error.message };
+    });
+    socket.on("close", function () {
+      const f = failure;
+      queue(function () {
+        self.closed(conn);
+        if (f) listeners.emit(host, conn.api, "error", [host.data(f)]);
+        listeners.emit(host, conn.api, "close", [f !== null]);
+      });
+    });
+    return conn.api;
+  }
+
+  private closed(conn: Connection): void {
+    if (!this.connections.delete(conn)) return;
+    this.stats.open--;
+    if (conn.connecting || conn.awaitingReply) this.stats.waiting--;
+    conn.connecting = false;
+    conn.awaitingReply = false;
+  }
+}
