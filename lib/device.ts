@@ -45,8 +45,6 @@ export const FIRMWARE_VERSION = "0.1.0";
 const SERIAL_STORE = "han.serial";
 /** Autodetection window: longer than the slowest list period (10 s) plus the longest frame on the wire. */
 const DETECT_WINDOW = 25000;
-/** Bytes a window needs before SerialAutodetect judges it (its MIN_BYTES); fewer count as silence there. */
-const JUDGE_BYTES = 600;
 /** A meter sends each frame without pauses: a quiet line ends whatever frame is still incomplete. */
 const IDLE_CHECK = 1000;
 /** Optional topics stop below this share of free memory, and resume above the second. */
@@ -197,14 +195,7 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
     lastBytes = decoder.counters.bytes_in;
   });
 
-  // A wrong parity costs half the bytes or more (the UART drops every character with a framing or parity error),
-  // so a window with some bytes but too few to judge goes on until it has enough: judged as silence, it would
-  // keep the wrong setting for ever.
-  let windowStart = 0;
   every(clock, DETECT_WINDOW, function () {
-    const got = decoder.counters.bytes_in - windowStart;
-    if (!detect.locked && got > 0 && got < JUDGE_BYTES) return;
-    windowStart = decoder.counters.bytes_in;
     const wasLocked = detect.locked;
     const next = detect.judge(decoder.counters);
     if (next) {

@@ -19,7 +19,18 @@ export interface SettingReport {
 export interface LineCounters {
   bytes_in: number;
   frames_ok: number;
+  hcs_errors: number;
+  fcs_errors: number;
+  length_errors: number;
 }
+
+/** Frames started but failed their checks: with none valid beside them, the setting is wrong. */
+function damaged(c: LineCounters): number {
+  return c.hcs_errors + c.fcs_errors + c.length_errors;
+}
+
+/** Damaged frames that condemn a setting before MIN_BYTES have arrived. */
+const DAMAGED_ENOUGH = 3;
 
 /** The order tried: the Norwegian default, the other parity, then the faster speeds. */
 export const CANDIDATES: SerialSetting[] = [
@@ -38,6 +49,7 @@ export class SerialAutodetect {
   private index: number;
   private startBytes: number;
   private startFrames: number;
+  private startDamaged: number;
   private reports: SettingReport[];
   /** Windows in a row with bytes but no valid frame after the setting was found. */
   private failures: number;
@@ -55,6 +67,7 @@ export class SerialAutodetect {
     this.locked = false;
     this.startBytes = 0;
     this.startFrames = 0;
+    this.startDamaged = 0;
     this.failures = 0;
     this.reports = this.candidates.map(function (c): SettingReport {
       return { baud: c.baud, parity: c.parity, bytes: 0, frames_ok: 0, verdict: "untried" };
@@ -67,15 +80,15 @@ export class SerialAutodetect {
     const bytes = c.bytes_in - this.startBytes;
     const frames = c.frames_ok - this.startFrames;
     const report = this.reports[this.index];
-    report.bytes += bytes;
-    report.frames_ok += frames;
     if (frames > 0) {
       report.verdict = "working";
       this.failures = 0;
       this.locked = true;
-    } else if (bytes < MIN_BYTES) {
+    } else if (bytes === 0 || this.locked && bytes < MIN_BYTES) {
       if (report.verdict === "untried") report.verdict = "silent";
-      this.mark(c);
+    } else if (bytes < MIN_BYTES && damaged(c) - this.startDamaged < DAMAGED_ENOUGH) {
+      // Too little to judge, and a wrong parity loses half the bytes or more: the window goes on until it has
+      // enough. Judged as silence, it would keep a wrong setting for ever.
       return null;
     } else {
       report.verdict = "no frames";
@@ -85,9 +98,9 @@ export class SerialAutodetect {
         this.locked = false;
         this.failures = 0;
         if (this.candidates.length > 1) {
+          this.mark(c);
           this.index = (this.index + 1) % this.candidates.length;
           this.current = this.candidates[this.index];
-          this.mark(c);
           return this.current;
         }
       }
@@ -97,8 +110,12 @@ export class SerialAutodetect {
   }
 
   private mark(c: LineCounters): void {
+    const report = this.reports[this.index];
+    report.bytes += c.bytes_in - this.startBytes;
+    report.frames_ok += c.frames_ok - this.startFrames;
     this.startBytes = c.bytes_in;
     this.startFrames = c.frames_ok;
+    this.startDamaged = damaged(c);
   }
 
   /** What was tried and what came of it, for the diag topic. */

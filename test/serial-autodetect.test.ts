@@ -1,0 +1,61 @@
+// Serial autodetection judged by what the frame reader makes of the bytes: valid frames keep a setting, bytes
+// without frames (or damaged frames) condemn it, silence changes nothing.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { SerialAutodetect, CANDIDATES, LineCounters } from "../lib/serial-autodetect";
+
+function counters(): LineCounters {
+  return { bytes_in: 0, frames_ok: 0, hcs_errors: 0, fcs_errors: 0, length_errors: 0 };
+}
+
+test("starts at 2400 8E1, moves on only with evidence, locks on valid frames", () => {
+  const d = new SerialAutodetect(null, null);
+  const c = counters();
+  assert.deepEqual(d.current, { baud: 2400, parity: "even" });
+  assert.equal(d.judge(c), null, "silence");
+  c.bytes_in += 300;
+  assert.equal(d.judge(c), null, "too few bytes to judge: the window goes on");
+  c.bytes_in += 400;
+  assert.deepEqual(d.judge(c), { baud: 2400, parity: "none" }, "enough bytes and no frame");
+  c.bytes_in += 250;
+  c.frames_ok += 1;
+  assert.equal(d.judge(c), null);
+  assert.equal(d.locked, true);
+  const report = d.report();
+  assert.deepEqual(report.slice(0, 2).map((r) => [r.verdict, r.bytes, r.frames_ok]), [["no frames", 700, 0], ["working", 250, 1]]);
+  assert.ok(report.slice(2).every((r) => r.verdict === "untried"));
+});
+
+test("damaged frames condemn a setting before many bytes have arrived", () => {
+  const d = new SerialAutodetect(null, null);
+  const c = counters();
+  c.bytes_in += 200;
+  c.fcs_errors += 2;
+  c.length_errors += 1;
+  assert.deepEqual(d.judge(c), { baud: 2400, parity: "none" });
+});
+
+test("a setting that worked survives a burst of noise, and is given up after three bad windows", () => {
+  const d = new SerialAutodetect(null, { baud: 2400, parity: "none" });
+  const c = counters();
+  assert.deepEqual(d.current, { baud: 2400, parity: "none" }, "starts from the stored setting");
+  c.bytes_in += 300; c.frames_ok += 2;
+  d.judge(c);
+  for (let i = 0; i < 2; i++) {
+    c.bytes_in += 700;
+    assert.equal(d.judge(c), null, "grace");
+  }
+  c.bytes_in += 700;
+  assert.deepEqual(d.judge(c), { baud: 9600, parity: "even" });
+  assert.equal(d.locked, false);
+});
+
+test("a configured setting is never changed, and the candidates wrap around", () => {
+  const fixed = new SerialAutodetect({ baud: 115200, parity: "none" }, null);
+  const c = counters();
+  c.bytes_in += 5000;
+  assert.equal(fixed.judge(c), null);
+  const d = new SerialAutodetect(null, CANDIDATES[CANDIDATES.length - 1]);
+  c.bytes_in += 5000;
+  assert.deepEqual(d.judge(c), CANDIDATES[0]);
+});
