@@ -1,0 +1,106 @@
+// The device core (lib/device.ts) in Node with a fake platform: frames in, the contract's messages out; the
+// diag payload carries exactly the keys docs/mqtt.md lists; commands and memory shedding act.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { startDevice, Platform } from "../lib/device";
+import { validateConfig } from "../lib/config/validate";
+import { fromHex } from "../lib/bytes";
+import { FakeClock } from "./support/fake-clock";
+import { FakeSocket } from "./support/fake-mqtt-socket";
+import { vector } from "./support/vectors";
+import { commandPayload } from "../scripts/command";
+
+const SECRET = "device-test-secret-0123";
+
+function rig(memory = { free: 9000, total: 12000 }) {
+  const clock = new FakeClock();
+  clock.advance(Date.parse("2026-02-01T10:00:00Z"));
+  const sockets: FakeSocket[] = [];
+  const store: Record<string, string> = {};
+  const printed: string[] = [];
+  let feed: ((chunk: string) => void) | null = null;
+  const actions: string[] = [];
+  const platform: Platform = {
+    clock,
+    openSerial: (setting, onData) => { feed = onData; actions.push(`serial ${setting.baud} ${setting.parity}`); },
+    connect: () => { const s = new FakeSocket(); sockets.push(s); return s; },
+    rssi: () => -58,
+    memory: () => memory,
+    errorFlags: () => [],
+    readStore: (name) => store[name],
+    writeStore: (name, text) => { store[name] = text; },
+    print: (text) => printed.push(text),
+    sha256: (s) => createHash("sha256").update(Buffer.from(s, "latin1")).digest("latin1"),
+    reboot: () => actions.push("reboot"),
+    identify: () => actions.push("identify"),
+  };
+  const raw = { deviceId: "d1", wifi: { ssid: "x" }, mqtt: { url: "mqtt://b" },
+    remote: { configChanges: true, secret: SECRET } };
+  store["han.json"] = JSON.stringify(raw);
+  const config = validateConfig(raw).config!;
+  const device = startDevice(platform, config, "d1", true);
+  const socket = sockets[0];
+  socket.accept();
+  socket.connack();
+  const published = () => socket.of("publish") as { topic: string; payload: Buffer; retain: boolean }[];
+  const on = (suffix: string) => published().filter((p) => p.topic === "han/d1/" + suffix).map((p) => p.payload.toString("latin1"));
+  const sendFrame = (id: string) => feed!(Buffer.from(fromHex(vector(id).hex)).toString("latin1"));
+  return { clock, device, socket, store, printed, actions, on, sendFrame, published };
+}
+
+test("a frame on the serial line becomes power and instant messages; the meter identity is announced", () => {
+  const r = rig();
+  r.sendFrame("aidon-no-list2-3p-6534");
+  assert.equal(JSON.parse(r.on("instant")[0]).voltage_l1, 234.3);
+  assert.equal(JSON.parse(r.on("power")[0]).active_power_import, 6942);
+  assert.equal(JSON.parse(r.on("meter")[0]).id, "7359992895913195");
+  assert.deepEqual(r.on("status"), ["online"]);
+});
+
+test("diag every interval carries exactly the keys docs/mqtt.md documents", () => {
+  const r = rig();
+  r.sendFrame("aidon-no-list1-3p-7d-in-data");
+  r.clock.advance(60000);
+  const diag = r.on("diag").map((p) => JSON.parse(p));
+  assert.equal(diag.length, 1);
+  const doc = readFileSync(new URL("../docs/mqtt.md", import.meta.url), "utf8");
+  const section = doc.slice(doc.indexOf("## Diagnostics"), doc.indexOf("## Home Assistant discovery"));
+  const documented = new Set<string>();
+  for (const line of section.split("\n").filter((l) => l.startsWith("| `"))) {
+    for (const m of line.split("|")[1].matchAll(/`([a-z0-9_]+)`/g)) documented.add(m[1]);
+  }
+  assert.deepEqual(Object.keys(diag[0]).sort(), [...documented].sort());
+  assert.equal(diag[0].frames_ok, 1);
+  assert.equal(diag[0].rssi, -58);
+  assert.equal(diag[0].serial, "2400 8E1");
+});
+
+test("commands: diag now, identify, a signed configuration change stored and followed by a restart", () => {
+  const r = rig();
+  r.socket.send({ cmd: "publish", topic: "han/d1/cmd", payload: Buffer.from('{"cmd":"diag"}'), qos: 0, retain: false,
+    dup: false });
+  assert.equal(r.on("diag").length, 1, "diag at once");
+  r.socket.send({ cmd: "publish", topic: "han/d1/cmd", payload: Buffer.from('{"cmd":"identify"}'), qos: 0,
+    retain: false, dup: false });
+  const change = commandPayload("set", { "output.rawTopic": true }, SECRET, 100);
+  r.socket.send({ cmd: "publish", topic: "han/d1/cmd", payload: Buffer.from(change), qos: 1, messageId: 5,
+    retain: false, dup: false });
+  assert.equal(JSON.parse(r.store["han.json"]).output.rawTopic, true);
+  assert.equal(r.store["han.cmdctr"], "100");
+  r.clock.advance(1000);
+  assert.deepEqual(r.actions.filter((a) => !a.startsWith("serial")), ["identify", "reboot"]);
+  assert.match(r.on("log").join("\n"), /configuration changed: output\.rawTopic/);
+});
+
+test("low memory pauses the optional topics and says so; recovery resumes them", () => {
+  const memory = { free: 1000, total: 12000 };
+  const r = rig(memory);
+  r.clock.advance(60000);
+  assert.equal(r.device.publisher.optionalEnabled, false);
+  assert.match(r.on("log")[0], /memory low/);
+  memory.free = 6000;
+  r.clock.advance(60000);
+  assert.equal(r.device.publisher.optionalEnabled, true);
+});
