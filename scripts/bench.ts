@@ -2,6 +2,8 @@
 import { HanDecoder } from "../lib/han-decoder";
 import { benchFrames, BenchSet } from "./bench-frames";
 import { benchBundleDecode } from "./bench-espruino";
+import { benchMqtt } from "./bench-mqtt";
+import { benchEmulator } from "./bench-emulator";
 import { toHex } from "../lib/bytes";
 
 function framesPerSecond(frames: Uint8Array[], minMs: number): number {
@@ -37,3 +39,5 @@ benchDecoder(sets);
 const byName: { [name: string]: string[] } = {};
 for (const s of sets) byName[`${s.maker} list ${s.list}`] = [toHex(s.frame)];
 benchBundleDecode(byName);
+await benchMqtt();
+await benchEmulator();
