@@ -70,8 +70,11 @@ function boot(): void {
   }
   const deviceId = config.deviceId || defaultDeviceId();
   const wifi: { link: WifiLink | null } = { link: null };
-  startDevice(espruinoPlatform(config, wifi), config, deviceId, stored.config !== null);
-  if (stored.config) wifi.link = keepWifiUp(config.wifi.ssid, config.wifi.password, config.ntp, deviceId);
+  const device = startDevice(espruinoPlatform(config, wifi), config, deviceId, stored.config !== null);
+  if (stored.config) {
+    wifi.link = keepWifiUp(config.wifi.ssid, config.wifi.password, config.ntp, deviceId,
+      function () { device.client.networkUp(); });
+  }
   E.enableWatchdog(WATCHDOG_SECONDS, true);
 }
 

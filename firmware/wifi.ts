@@ -9,7 +9,9 @@ export interface WifiLink {
   rssi(): number | null;
 }
 
-export function keepWifiUp(ssid: string, password: string, ntpServer: string, hostname: string): WifiLink {
+/** Joins and keeps the network; `onUp` runs on every association (the MQTT client then tries at once). */
+export function keepWifiUp(ssid: string, password: string, ntpServer: string, hostname: string,
+  onUp: () => void): WifiLink {
   const wifi = require("Wifi");
   const backoff = new Backoff(2000, 60000, Math.random);
   const link: WifiLink = {
@@ -40,6 +42,7 @@ export function keepWifiUp(ssid: string, password: string, ntpServer: string, ho
     link.up = true;
     backoff.reset();
     wifi.setSNTP(ntpServer, 0);
+    onUp();
   });
   wifi.on("disconnected", function () { retry(); });
   try {

@@ -323,6 +323,30 @@ test("a connect factory that throws (no network) counts as a failed attempt and 
   assert.equal(r.client.stats().attempts, 2);
 });
 
+test("when the network comes back, a waiting reconnect tries at once and the backoff starts over", () => {
+  let down = true;
+  const connector = fakeConnector();
+  const r = rig({
+    connect: () => {
+      if (down) throw new Error("Not connected to the internet");
+      return connector.connect();
+    },
+  });
+  r.client.start();
+  for (let i = 0; i < 5; i++) r.clock.runNext();
+  assert.equal(r.client.stats().attempts, 6);
+  const waiting = r.clock.nextDelay();
+  assert.ok(waiting !== null && waiting >= 8000, "the backoff has grown: " + waiting);
+  down = false;
+  r.client.networkUp();
+  assert.equal(connector.sockets.length, 1, "an attempt at once");
+  connector.sockets[0].accept();
+  connector.sockets[0].connack();
+  assert.equal(r.client.isConnected(), true);
+  r.client.networkUp();
+  assert.equal(connector.sockets.length, 1, "no effect while connected");
+});
+
 test("socket errors in Espruino's {code, message} shape are reported by message; the close after is ignored", () => {
   const r = rig();
   const s = online(r);

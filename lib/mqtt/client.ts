@@ -166,6 +166,15 @@ export class MqttClient extends Emitter {
     if (this.state === IDLE) this.open();
   }
 
+  /** The network has just come back (Wi-Fi associated): a reconnect waiting out its backoff tries now, and the
+   *  backoff starts again from its base, since the failures it grew on were the network's, not the broker's. */
+  networkUp(): void {
+    if (this.state !== WAITING) return;
+    this.clearTimer();
+    this.backoff.reset();
+    this.open();
+  }
+
   /** Publishes the status "offline", disconnects cleanly (so the broker drops the will) and stops for good. */
   end(): void {
     if (this.state === CONNECTED) {
