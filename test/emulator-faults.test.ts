@@ -1,10 +1,10 @@
 // Faults the device must get over by itself, each on the emulated ESP32 with the firmware bundle: Wi-Fi gone for
 // ten minutes, the broker restarted, noise and cut frames on the HAN line, the wrong parity stored, and a
 // configuration that is missing or invalid.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startAedes, type Broker } from "./support/brokers";
-import { deviceConfig, emulate, Recorder } from "./support/emulated-device";
+import { startAedes } from "./support/brokers";
+import { brokerForFile, deviceConfig, emulate, Recorder } from "./support/emulated-device";
 import { meterSource, withFaults } from "../scripts/emulator/index";
 import type { Emulator } from "../scripts/emulator/index";
 import { createRng } from "../lib/sim/random";
@@ -13,18 +13,7 @@ const MINUTE = 60000;
 /** Ten minutes before midnight UTC: the hourly list of 00:00 falls inside the first fault's window. */
 const START = Date.UTC(2024, 0, 14, 23, 50, 0);
 
-let broker: Broker;
-const recorder = new Recorder();
-
-before(async function () {
-  broker = await startAedes();
-  await recorder.start(broker.port, ["han/#"]);
-});
-
-after(async function () {
-  await recorder.stop();
-  await broker.dispose();
-});
+const { broker, recorder } = brokerForFile(["han/#"]);
 
 let seed = 40;
 
@@ -53,7 +42,7 @@ function healthy(emu: Emulator): void {
 
 test("Wi-Fi gone for 10 minutes: readings resume, and the hour closed meanwhile is delivered", async function () {
   const base = "han/wifi-drop";
-  const emu = emulate({ startMs: START, files: { "han.json": deviceConfig(broker.port, "wifi-drop") }, source: aidon() },
+  const emu = emulate({ startMs: START, files: { "han.json": deviceConfig(broker().port, "wifi-drop") }, source: aidon() },
     recorder);
   try {
     assert.ok(await emu.advanceUntil(function () { return powerAfter(base, 0) >= 3; }, 2 * MINUTE));
@@ -119,7 +108,7 @@ test("noise and frames cut short on the HAN line are counted, and decoding goes 
   source.inject(61300, noise);
   source.inject(95300, noise.subarray(0, 120));
   source.truncate(120000, 3, 25);
-  const emu = emulate({ startMs: START, files: { "han.json": deviceConfig(broker.port, "line-noise") }, source: source },
+  const emu = emulate({ startMs: START, files: { "han.json": deviceConfig(broker().port, "line-noise") }, source: source },
     recorder);
   try {
     await emu.advance(4 * MINUTE);
@@ -143,7 +132,7 @@ test("the line is 8E1 but Storage says 8N1: the device finds 8E1 itself and stor
   const base = "han/parity";
   const emu = emulate({
     startMs: START,
-    files: { "han.json": deviceConfig(broker.port, "parity"), "han.serial": JSON.stringify({ baud: 2400, parity: "none" }) },
+    files: { "han.json": deviceConfig(broker().port, "parity"), "han.serial": JSON.stringify({ baud: 2400, parity: "none" }) },
     source: aidon(),
   }, recorder);
   try {

@@ -1,10 +1,9 @@
 // The firmware bundle on the emulated ESP32, fed by the simulated meter of each maker (1 and 3 phases), publishes
 // on a real broker what the meter encoded: the instantaneous values of every list 2 and the hourly registers,
 // as the simulator quantized them, and the Home Assistant discovery configs of its keys.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startAedes, type Broker } from "./support/brokers";
-import { deviceConfig, emulate, Recorder } from "./support/emulated-device";
+import { brokerForFile, deviceConfig, emulate } from "./support/emulated-device";
 import { meterSource } from "../scripts/emulator/index";
 import { expectedReading } from "../lib/sim/layouts";
 import type { SentFrame } from "../lib/sim/meter";
@@ -15,18 +14,7 @@ const HOUR = 3600000;
  *  finding the setting takes it several minutes; the hourly list at 00:00 comes after that. */
 const START = Date.UTC(2024, 0, 14, 23, 30, 0);
 
-let broker: Broker;
-const recorder = new Recorder();
-
-before(async function () {
-  broker = await startAedes();
-  await recorder.start(broker.port, ["han/#", "homeassistant/#"]);
-});
-
-after(async function () {
-  await recorder.stop();
-  await broker.dispose();
-});
+const { broker, recorder } = brokerForFile(["han/#", "homeassistant/#"]);
 
 /** Discovery: the device class and unit each kind of value must announce. */
 const CLASSES: { [stem: string]: [string | undefined, string | undefined] } = {
@@ -119,7 +107,7 @@ for (const maker of ["aidon", "kaifa", "kamstrup"] as const) {
       const frames: SentFrame[] = [];
       const emu = emulate({
         startMs: START,
-        files: { "han.json": deviceConfig(broker.port, id) },
+        files: { "han.json": deviceConfig(broker().port, id) },
         source: meterSource({ maker: maker, phases: phases, wires: 4, country: "NO", seed: seed++, startMs: START,
           onFrame: function (f) { frames.push(f); } }),
       }, recorder);
@@ -173,7 +161,7 @@ for (const maker of ["aidon", "kaifa", "kamstrup"] as const) {
           assert.equal(String(c.state_topic).indexOf(base + "/"), 0);
         }
         const topics = Array.from(new Set(configs.map(function (m) { return m.topic; }))).sort();
-        const retained = await recorder.retained(broker.port, owner + "#", topics.length);
+        const retained = await recorder.retained(broker().port, owner + "#", topics.length);
         assert.deepEqual(retained.map(function (m) { return m.topic; }).sort(), topics);
         assert.deepEqual(emu.console.uncaught, []);
         assert.deepEqual(emu.resets, []);

@@ -3,10 +3,9 @@
 // lightest load per hour; the UART is polled once a second instead of every 5 ms (each frame then arrives in one
 // or two chunks rather than byte by byte), which keeps the week within seconds of real time without changing
 // what is received.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startAedes, type Broker } from "./support/brokers";
-import { deviceConfig, emulate, Recorder } from "./support/emulated-device";
+import { brokerForFile, deviceConfig, emulate } from "./support/emulated-device";
 import { meterSource } from "../scripts/emulator/index";
 
 const HOUR = 3600000;
@@ -15,18 +14,7 @@ const DAY = 24 * HOUR;
 const START = Date.UTC(2024, 0, 14, 23, 59, 0);
 const FIRST_HOUR = Date.UTC(2024, 0, 15, 0, 0, 0);
 
-let broker: Broker;
-const recorder = new Recorder();
-
-before(async function () {
-  broker = await startAedes();
-  await recorder.start(broker.port, ["han/week/energy", "han/week/diag"]);
-});
-
-after(async function () {
-  await recorder.stop();
-  await broker.dispose();
-});
+const { broker, recorder } = brokerForFile(["han/week/energy", "han/week/diag"]);
 
 function max(values: number[]): number {
   return values.reduce(function (a, b) { return Math.max(a, b); }, -Infinity);
@@ -36,7 +24,7 @@ test("a week: memory and the MQTT queue stay flat, and all 168 hourly energy mes
   async function (t) {
     const emu = emulate({
       startMs: START,
-      files: { "han.json": deviceConfig(broker.port, "week"), "han.serial": JSON.stringify({ baud: 2400, parity: "none" }) },
+      files: { "han.json": deviceConfig(broker().port, "week"), "han.serial": JSON.stringify({ baud: 2400, parity: "none" }) },
       source: meterSource({ maker: "kamstrup", phases: 1, wires: 4, country: "NO", seed: 77, startMs: START }),
       serialPollMs: 1000,
       // The firmware reads process.memory() for every diag message; hourly estimates are plenty for it here.

@@ -3,7 +3,8 @@
 import mqtt from "mqtt";
 import { buildFirmware } from "../../scripts/build";
 import { createEmulator, Emulator, EmulatorOptions } from "../../scripts/emulator/index";
-import { PASSWORD, USERNAME } from "./brokers";
+import { before, after } from "node:test";
+import { PASSWORD, USERNAME, startAedes, type Broker } from "./brokers";
 
 let bundle: string | null = null;
 
@@ -131,4 +132,20 @@ export function emulate(options: EmulatorOptions, recorder?: Recorder): Emulator
   const emu = createEmulator(Object.assign({ code: firmwareBundle() }, options));
   if (recorder) recorder.now = function () { return emu.clock.now; };
   return emu;
+}
+
+/** An embedded broker and a recorder subscribed to `filters`, shared by the tests of one file: started before the
+ *  first, stopped after the last. */
+export function brokerForFile(filters: string[]): { broker: () => Broker; recorder: Recorder } {
+  let broker: Broker | null = null;
+  const recorder = new Recorder();
+  before(async function () {
+    broker = await startAedes();
+    await recorder.start(broker.port, filters);
+  });
+  after(async function () {
+    await recorder.stop();
+    await (broker as Broker).dispose();
+  });
+  return { broker: function () { return broker as Broker; }, recorder: recorder };
 }
