@@ -14,7 +14,7 @@ export function parseBrokerUrl(url: string): BrokerAddress {
   const rest = url.substr(tls ? 8 : 7).replace(/\/$/, "");
   const colon = rest.indexOf(":");
   const port = colon > 0 ? parseInt(rest.substr(colon + 1), 10) : (tls ? 8883 : 1883);
-  return { tls: tls, host: colon > 0 ? rest.substr(0, colon) : rest, port: port };
+  return { tls, host: colon > 0 ? rest.substr(0, colon) : rest, port };
 }
 
 export function brokerConnector(url: string, ca: string | undefined): () => MqttSocket {
@@ -24,13 +24,13 @@ export function brokerConnector(url: string, ca: string | undefined): () => Mqtt
     const options: { host: string; port: number; ca?: string } = { host: address.host, port: address.port };
     if (address.tls && ca) options.ca = ca;
     const transport = address.tls ? require("tls") : require("net");
-    const socket = transport.connect(options, function () {
+    const socket = transport.connect(options, () => {
       for (let i = 0; i < onConnect.length; i++) onConnect[i]();
     });
     return {
-      write: function (data: string) { socket.write(data); },
-      end: function () { socket.end(); },
-      on: function (event: string, fn: Listener) {
+      write (data: string) { socket.write(data); },
+      end () { socket.end(); },
+      on (event: string, fn: Listener) {
         if (event === "connect") onConnect.push(fn);
         else socket.on(event, fn);
       },

@@ -18,13 +18,13 @@ export function closeTelnet(): void {
 function guardTheConsole(guard: ConsoleGuard): void {
   E.setConsole(LoopbackA, { force: true });
   Serial1.removeAllListeners("data");
-  Serial1.on("data", function (chunk: string) { guard.input(chunk); });
+  Serial1.on("data", (chunk: string) => { guard.input(chunk); });
 }
 
 function openTheConsole(guard: ConsoleGuard): void {
   Serial1.removeAllListeners("data");
   E.setConsole(Serial1, { force: true });
-  setTimeout(function () {
+  setTimeout(() => {
     guardTheConsole(guard);
     guard.lock();
   }, UNLOCKED_FOR);
@@ -35,8 +35,8 @@ function openTheConsole(guard: ConsoleGuard): void {
 export function lockConsole(password: unknown): ConsoleGuard | null {
   if (typeof password !== "string" || password === "") return null;
   const guard: ConsoleGuard = new ConsoleGuard(password, systemClock, {
-    write: function (text: string) { Serial1.write(text); },
-    unlock: function () { openTheConsole(guard); },
+    write (text: string) { Serial1.write(text); },
+    unlock () { openTheConsole(guard); },
   });
   guardTheConsole(guard);
   guard.prompt();

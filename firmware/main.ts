@@ -24,25 +24,25 @@ function espruinoPlatform(config: Config, wifi: { link: WifiLink | null }): Plat
   const storage = require("Storage");
   return {
     clock: systemClock,
-    openSerial: function (setting, onData) {
+    openSerial (setting, onData) {
       Serial2.removeAllListeners("data");
       Serial2.setup(setting.baud, { rx: config.han.rx, tx: config.han.tx, bytesize: 8,
         parity: setting.parity === "none" ? null : setting.parity.charAt(0), stopbits: 1 });
       Serial2.on("data", onData);
     },
     connect: brokerConnector(config.mqtt.url, config.mqtt.ca),
-    rssi: function () { return wifi.link ? wifi.link.rssi() : null; },
-    memory: function () {
+    rssi () { return wifi.link ? wifi.link.rssi() : null; },
+    memory () {
       const m = process.memory();
       return { free: m.free, total: m.total };
     },
-    errorFlags: function () { return E.getErrorFlags(); },
-    readStore: function (name) { return storage.read(name); },
-    writeStore: function (name, text) { storage.write(name, text); },
-    print: function (text) { print(text); },
-    sha256: function (message) { return E.toString(new Uint8Array(require("crypto").SHA256(message))); },
-    reboot: function () { load(); },
-    identify: function () {
+    errorFlags () { return E.getErrorFlags(); },
+    readStore (name) { return storage.read(name); },
+    writeStore (name, text) { storage.write(name, text); },
+    print (text) { print(text); },
+    sha256 (message) { return E.toString(new Uint8Array(require("crypto").SHA256(message))); },
+    reboot () { load(); },
+    identify () {
       let on = false;
       let blinks = 20;
       const blink = function (): void {
@@ -73,7 +73,7 @@ function boot(): void {
   const device = startDevice(espruinoPlatform(config, wifi), config, deviceId, stored.config !== null);
   if (stored.config) {
     wifi.link = keepWifiUp(config.wifi.ssid, config.wifi.password, config.ntp, deviceId,
-      function () { device.client.networkUp(); });
+      () => { device.client.networkUp(); });
   }
   E.enableWatchdog(WATCHDOG_SECONDS, true);
 }

@@ -23,5 +23,5 @@ export function readStoredConfig(): StoredConfig {
     return { raw: null, config: null, errors: [CONFIG_FILE + ": not valid JSON"] };
   }
   const result = validateConfig(raw);
-  return { raw: raw, config: result.config, errors: result.errors };
+  return { raw, config: result.config, errors: result.errors };
 }

@@ -17,7 +17,7 @@ export function keepWifiUp(ssid: string, password: string, ntpServer: string, ho
   const link: WifiLink = {
     up: false,
     reconnects: 0,
-    rssi: function () {
+    rssi () {
       const d = wifi.getDetails();
       return link.up && typeof d.rssi === "number" ? d.rssi : null;
     },
@@ -34,17 +34,17 @@ export function keepWifiUp(ssid: string, password: string, ntpServer: string, ho
   };
   attempt = function (): void {
     pending = false;
-    wifi.connect(ssid, { password: password }, function (error) {
+    wifi.connect(ssid, { password }, (error) => {
       if (error) retry();
     });
   };
-  wifi.on("connected", function () {
+  wifi.on("connected", () => {
     link.up = true;
     backoff.reset();
     wifi.setSNTP(ntpServer, 0);
     onUp();
   });
-  wifi.on("disconnected", function () { retry(); });
+  wifi.on("disconnected", () => { retry(); });
   try {
     wifi.setHostname(hostname);
   } catch (e) {

@@ -110,10 +110,10 @@ function publishDiag(device: Device, platform: Platform): void {
   const mqtt = device.client.stats();
   publisher.diag(diagPayload({
     now: platform.clock.now(), uptime: device.uptime, freeMemory: memory ? memory.free : null, rssi: platform.rssi(),
-    decoder: device.decoder.counters, mqtt: mqtt, energyRejected: publisher.guard.rejected,
+    decoder: device.decoder.counters, mqtt, energyRejected: publisher.guard.rejected,
     lastError: device.lastError,
     extra: { serial: s.baud + " " + (s.parity === "even" ? "8E1" : s.parity === "odd" ? "8O1" : "8N1"),
-      serial_locked: detect.locked, serial_tried: detect.report().filter(function (r) { return r.verdict !== "untried"; }),
+      serial_locked: detect.locked, serial_tried: detect.report().filter((r) => { return r.verdict !== "untried"; }),
       error_flags: device.errorFlagEvents,
       mqtt_queued: mqtt.queued, mqtt_inflight: mqtt.inflight,
       optional_topics: publisher.optionalEnabled, firmware: FIRMWARE_VERSION,
@@ -138,25 +138,25 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
     password: config.mqtt.password,
     keepAlive: config.mqtt.keepAlive,
     subscriptions: [{ topic: base + "/cmd", qos: 1 }, { topic: config.output.discoveryPrefix + "/status", qos: 0 }],
-    clock: clock,
+    clock,
   });
   const o = config.output;
   const publisher = new Publisher(client, {
-    base: base, deviceId: deviceId, firmwareVersion: FIRMWARE_VERSION, perValueTopics: o.perValueTopics,
+    base, deviceId, firmwareVersion: FIRMWARE_VERSION, perValueTopics: o.perValueTopics,
     rawTopic: o.rawTopic, discovery: o.discovery, discoveryPrefix: o.discoveryPrefix,
-    discoveryInterval: o.discoveryInterval, maxPower: config.meter.maxPower, clock: clock,
+    discoveryInterval: o.discoveryInterval, maxPower: config.meter.maxPower, clock,
   });
   const device: Device = {
     decoder: new HanDecoder({
       maxFrameSize: config.han.maxFrameSize,
       layout: config.meter.layout,
       scaling: { country: config.meter.country, ct: config.meter.ct, ctRatio: config.meter.ctRatio },
-      onReading: function (r) { publisher.reading(r); },
-      onFrame: function (f) { publisher.frame(f); },
-      onError: function (why) { device.lastError = "decode: " + why; },
+      onReading (r) { publisher.reading(r); },
+      onFrame (f) { publisher.frame(f); },
+      onError (why) { device.lastError = "decode: " + why; },
     }),
-    publisher: publisher,
-    client: client,
+    publisher,
+    client,
     detect: new SerialAutodetect(fixedSetting(config), storedSetting(platform)),
     lastError: null,
     errorFlagEvents: 0,
@@ -165,14 +165,14 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
       secret: config.remote.secret,
       configChanges: config.remote.configChanges,
       sha256: platform.sha256,
-      loadCounter: function () { return parseInt(platform.readStore(COUNTER_STORE) || "0", 10) || 0; },
-      saveCounter: function (n) { platform.writeStore(COUNTER_STORE, "" + n); },
-      log: function (text) { publisher.log(text); },
+      loadCounter () { return parseInt(platform.readStore(COUNTER_STORE) || "0", 10) || 0; },
+      saveCounter (n) { platform.writeStore(COUNTER_STORE, "" + n); },
+      log (text) { publisher.log(text); },
     }, {
-      diag: function () { publishDiag(device, platform); },
+      diag () { publishDiag(device, platform); },
       identify: platform.identify,
-      reboot: function () { clock.setTimeout(platform.reboot, 1000); },
-      configure: function (changes) {
+      reboot () { clock.setTimeout(platform.reboot, 1000); },
+      configure (changes) {
         const raw = JSON.parse(platform.readStore(CONFIG_STORE) || "{}");
         const applied = applyChanges(raw, changes);
         if (!applied.result.config) return applied.result.errors;
@@ -189,17 +189,17 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
   platform.openSerial(detect.current, feed);
 
   let lastBytes = 0;
-  every(clock, IDLE_CHECK, function () {
+  every(clock, IDLE_CHECK, () => {
     device.uptime += IDLE_CHECK / 1000;
     if (decoder.counters.bytes_in === lastBytes) decoder.flush();
     lastBytes = decoder.counters.bytes_in;
   });
 
-  every(clock, DETECT_WINDOW, function () {
+  every(clock, DETECT_WINDOW, () => {
     const wasLocked = detect.locked;
     const next = detect.judge(decoder.counters);
     if (next) {
-      const tried = detect.report().filter(function (r) { return r.verdict !== "untried"; }).length;
+      const tried = detect.report().filter((r) => { return r.verdict !== "untried"; }).length;
       platform.print("HAN: no valid frames at " + tried + " setting(s) so far; trying " + next.baud +
         " baud, parity " + next.parity);
       platform.openSerial(next, feed);
@@ -211,13 +211,13 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
     }
   });
 
-  client.on("message", function (topic: string, payload: string) {
+  client.on("message", (topic: string, payload: string) => {
     if (topic === o.discoveryPrefix + "/status" && payload === "online") publisher.homeAssistantOnline();
     else if (topic === base + "/cmd") device.commands.handle(payload);
   });
-  client.on("close", function (reason: string) { device.lastError = "mqtt: " + reason; });
+  client.on("close", (reason: string) => { device.lastError = "mqtt: " + reason; });
 
-  every(clock, o.diagInterval * 1000, function () { publishDiag(device, platform); });
+  every(clock, o.diagInterval * 1000, () => { publishDiag(device, platform); });
 
 
   if (online) client.start();

@@ -66,7 +66,7 @@ export class HanDecoder {
     const self = this;
     this.reader = new FrameReader({
       maxFrameSize: options.maxFrameSize,
-      onMessage: function (info) { self.deliver(info); },
+      onMessage (info) { self.deliver(info); },
       onFrame: options.onFrame,
     });
     const c = newFrameCounters() as DecoderCounters;

@@ -12,7 +12,7 @@ export function obisText(bytes: Uint8Array, offset: number): string {
 export function obisBytes(code: string): number[] {
   const parts = code.split(/[-:.]/);
   if (parts.length !== 6) throw new Error("not an OBIS code: " + code);
-  return parts.map(function (p) { return parseInt(p, 10) & 255; });
+  return parts.map((p) => { return parseInt(p, 10) & 255; });
 }
 
 /** What an OBIS code means to a reader: a key in Reading.values, or one of the identity/clock slots. */

@@ -54,7 +54,7 @@ export interface Reading {
 const NVE_KEYS: { [key: string]: boolean } = {};
 ["active_power_import", "active_power_export", "reactive_power_import", "reactive_power_export", "current_l1",
   "current_l2", "current_l3", "voltage_l1", "voltage_l2", "voltage_l3", "active_energy_import",
-  "active_energy_export", "reactive_energy_import", "reactive_energy_export"].forEach(function (k) { NVE_KEYS[k] = true; });
+  "active_energy_export", "reactive_energy_import", "reactive_energy_export"].forEach((k) => { NVE_KEYS[k] = true; });
 
 /** Which list a set of values is, from the values alone: the same answer whichever maker's layout carried it. */
 export function listKind(values: { [key: string]: number }): ListKind {

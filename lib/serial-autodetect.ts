@@ -69,7 +69,7 @@ export class SerialAutodetect {
     this.startFrames = 0;
     this.startDamaged = 0;
     this.failures = 0;
-    this.reports = this.candidates.map(function (c): SettingReport {
+    this.reports = this.candidates.map((c): SettingReport => {
       return { baud: c.baud, parity: c.parity, bytes: 0, frames_ok: 0, verdict: "untried" };
     });
   }

@@ -23,7 +23,7 @@ export interface FieldSpec {
 }
 
 function field(path: string, kind: FieldKind, extra: Partial<FieldSpec>): FieldSpec {
-  const f: FieldSpec = { path: path, kind: kind };
+  const f: FieldSpec = { path, kind };
   return Object.assign(f, extra);
 }
 
@@ -69,5 +69,5 @@ export const SCHEMA: FieldSpec[] = [
 ];
 
 export function fieldByPath(path: string): FieldSpec | null {
-  return SCHEMA.find(function (f) { return f.path === path; }) || null;
+  return SCHEMA.find((f) => { return f.path === path; }) || null;
 }

@@ -79,11 +79,11 @@ export function checkField(f: FieldSpec, v: unknown): string | null {
 }
 
 function isField(path: string): boolean {
-  return SCHEMA.some(function (f) { return f.path === path; });
+  return SCHEMA.some((f) => { return f.path === path; });
 }
 
 function isGroup(path: string): boolean {
-  return SCHEMA.some(function (f) { return f.path.indexOf(path + ".") === 0; });
+  return SCHEMA.some((f) => { return f.path.indexOf(path + ".") === 0; });
 }
 
 function unknownFields(tree: Tree, prefix: string, errors: string[]): void {
@@ -117,7 +117,7 @@ export function validateConfig(input: unknown): ValidationResult {
   unknownFields(input, "", errors);
   const config = out as unknown as Config;
   if (errors.length === 0 && config.han.rx === config.han.tx) errors.push("han.tx: must differ from han.rx");
-  return { config: errors.length === 0 ? config : null, errors: errors };
+  return { config: errors.length === 0 ? config : null, errors };
 }
 
 /** A stored configuration with dotted-path changes applied, validated whole: the new raw object and its result. */

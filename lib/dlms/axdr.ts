@@ -42,7 +42,7 @@ export interface Cursor {
 }
 
 export function cursor(bytes: Uint8Array, pos: number, end: number): Cursor {
-  return { bytes: bytes, pos: pos, end: end };
+  return { bytes, pos, end };
 }
 
 function need(c: Cursor, n: number): void {
@@ -101,7 +101,7 @@ function float(c: Cursor, n: number): number {
 export function readData(c: Cursor, depth: number): AxdrNode {
   const tag = u8(c);
   switch (tag) {
-    case T_NULL: return { tag: tag, value: null };
+    case T_NULL: return { tag, value: null };
     case T_ARRAY:
     case T_STRUCTURE: {
       if (depth >= MAX_DEPTH) throw new Error("A-XDR: nesting deeper than " + MAX_DEPTH);
@@ -110,31 +110,31 @@ export function readData(c: Cursor, depth: number): AxdrNode {
       if (count > c.end - c.pos) throw new Error("A-XDR: " + count + " elements cannot fit in " + (c.end - c.pos) + " bytes");
       const items: AxdrNode[] = [];
       for (let i = 0; i < count; i++) items.push(readData(c, depth + 1));
-      return { tag: tag, value: items };
+      return { tag, value: items };
     }
-    case T_BOOLEAN: return { tag: tag, value: u8(c) !== 0 };
-    case T_BIT_STRING: return { tag: tag, value: take(c, Math.ceil(axdrLength(c) / 8)) };
-    case T_INT32: return { tag: tag, value: int(c, 4) };
-    case T_UINT32: return { tag: tag, value: uint(c, 4) };
-    case T_OCTET_STRING: return { tag: tag, value: take(c, axdrLength(c)) };
+    case T_BOOLEAN: return { tag, value: u8(c) !== 0 };
+    case T_BIT_STRING: return { tag, value: take(c, Math.ceil(axdrLength(c) / 8)) };
+    case T_INT32: return { tag, value: int(c, 4) };
+    case T_UINT32: return { tag, value: uint(c, 4) };
+    case T_OCTET_STRING: return { tag, value: take(c, axdrLength(c)) };
     case T_VISIBLE_STRING:
-    case T_UTF8_STRING: return { tag: tag, value: chars(take(c, axdrLength(c))) };
+    case T_UTF8_STRING: return { tag, value: chars(take(c, axdrLength(c))) };
     case T_BCD: {
       const b = u8(c);
-      return { tag: tag, value: (b >> 4) * 10 + (b & 15) };
+      return { tag, value: (b >> 4) * 10 + (b & 15) };
     }
-    case T_INT8: return { tag: tag, value: int(c, 1) };
-    case T_INT16: return { tag: tag, value: int(c, 2) };
+    case T_INT8: return { tag, value: int(c, 1) };
+    case T_INT16: return { tag, value: int(c, 2) };
     case T_UINT8:
-    case T_ENUM: return { tag: tag, value: u8(c) };
-    case T_UINT16: return { tag: tag, value: uint(c, 2) };
-    case T_INT64: return { tag: tag, value: int(c, 8) };
-    case T_UINT64: return { tag: tag, value: uint(c, 8) };
-    case T_FLOAT32: return { tag: tag, value: float(c, 4) };
-    case T_FLOAT64: return { tag: tag, value: float(c, 8) };
-    case T_DATE_TIME: return { tag: tag, value: take(c, 12) };
-    case T_DATE: return { tag: tag, value: take(c, 5) };
-    case T_TIME: return { tag: tag, value: take(c, 4) };
+    case T_ENUM: return { tag, value: u8(c) };
+    case T_UINT16: return { tag, value: uint(c, 2) };
+    case T_INT64: return { tag, value: int(c, 8) };
+    case T_UINT64: return { tag, value: uint(c, 8) };
+    case T_FLOAT32: return { tag, value: float(c, 4) };
+    case T_FLOAT64: return { tag, value: float(c, 8) };
+    case T_DATE_TIME: return { tag, value: take(c, 12) };
+    case T_DATE: return { tag, value: take(c, 5) };
+    case T_TIME: return { tag, value: take(c, 4) };
     default: throw new Error("A-XDR: unsupported type tag 0x" + tag.toString(16));
   }
 }

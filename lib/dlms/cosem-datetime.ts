@@ -58,11 +58,11 @@ export function readCosemDateTime(bytes: Uint8Array, offset: number): MeterClock
   }
   return {
     raw: toHex(b, o, o + 12),
-    local: local,
-    deviation: deviation,
+    local,
+    deviation,
     weekday: weekday === 0xff ? null : weekday,
     status: status === 0xff ? null : status,
     dst: status !== 0xff && (status & DST_BIT) !== 0,
-    utc: utc,
+    utc,
   };
 }

@@ -38,5 +38,5 @@ export function readDataNotification(bytes: Uint8Array, start: number, end: numb
     throw new Error("Data-Notification: unknown date-time encoding 0x" + kind.toString(16));
   }
   const body = readData(c, 0);
-  return { invokeId: invokeId, time: time, body: body };
+  return { invokeId, time, body };
 }

@@ -55,12 +55,12 @@ function isKaifaPositional(items: AxdrNode[]): boolean {
 const aidon: Layout = {
   name: "aidon",
   manufacturer: "Aidon",
-  matches: function (body) {
+  matches (body) {
     const items = children(body);
     const first = items && items.length > 0 ? children(items[0]) : null;
     return body.tag === T_ARRAY && first !== null && isObisCode(first[0]);
   },
-  decode: function (body, builder) {
+  decode (body, builder) {
     if (walkObisElements(itemsOf(body), 0, builder, noScaling()) === 0) throw new Error("no OBIS objects");
   },
 };
@@ -68,12 +68,12 @@ const aidon: Layout = {
 const kaifa: Layout = {
   name: "kaifa",
   manufacturer: "Kaifa",
-  matches: function (body) {
+  matches (body) {
     const items = children(body);
     if (body.tag !== T_STRUCTURE || !items || items.length === 0) return false;
     return isKaifaPositional(items) || (isObisCode(items[0]) && textOf(items[1]).indexOf("KFM") === 0);
   },
-  decode: function (body, builder) {
+  decode (body, builder) {
     const items = itemsOf(body);
     if (!isObisCode(items[0])) {
       const positions = KAIFA_POSITIONS[items.length];
@@ -98,12 +98,12 @@ function kamstrupType(items: AxdrNode[]): string {
 const kamstrup: Layout = {
   name: "kamstrup",
   manufacturer: "Kamstrup",
-  matches: function (body) {
+  matches (body) {
     const items = children(body);
     return body.tag === T_STRUCTURE && items !== null && items.length > 0 && items[0].tag === T_VISIBLE_STRING &&
       textOf(items[0]).indexOf("Kamstrup") === 0;
   },
-  decode: function (body, builder, profile) {
+  decode (body, builder, profile) {
     const items = itemsOf(body);
     if (items[0].tag === T_VISIBLE_STRING) builder.add("1-1:0.2.129.255", items[0], null, null, noScaling());
     const ct = profile.ct || kamstrupType(items).indexOf("685") === 0;
@@ -114,7 +114,7 @@ const kamstrup: Layout = {
 const generic: Layout = {
   name: "generic",
   manufacturer: null,
-  matches: function (body) {
+  matches (body) {
     const items = children(body);
     if (!items) return false;
     for (let i = 0; i < items.length; i++) {
@@ -123,7 +123,7 @@ const generic: Layout = {
     }
     return false;
   },
-  decode: function (body, builder) {
+  decode (body, builder) {
     if (walkObisElements(itemsOf(body), 0, builder, noScaling()) === 0) throw new Error("no OBIS objects");
   },
 };
@@ -131,12 +131,12 @@ const generic: Layout = {
 /** In the order detection tries them; the generic layout last. */
 export const LAYOUTS: Layout[] = [aidon, kaifa, kamstrup, generic];
 
-export const LAYOUT_NAMES = LAYOUTS.map(function (l) { return l.name; });
+export const LAYOUT_NAMES = LAYOUTS.map((l) => { return l.name; });
 
 export function layoutByName(name: string): Layout | null {
-  return LAYOUTS.find(function (l) { return l.name === name; }) || null;
+  return LAYOUTS.find((l) => { return l.name === name; }) || null;
 }
 
 export function detectLayout(body: AxdrNode): Layout | null {
-  return LAYOUTS.find(function (l) { return l.matches(body); }) || null;
+  return LAYOUTS.find((l) => { return l.matches(body); }) || null;
 }

@@ -71,7 +71,7 @@ export class ReadingBuilder {
     this.profile = profile;
     this.reading = {
       list: 2,
-      layout: layout,
+      layout,
       meter: { id: null, type: null, list_version: null, manufacturer: null },
       clock: null,
       values: {},
@@ -98,7 +98,7 @@ export class ReadingBuilder {
       const s = scaler !== null ? scaler : implied(code, unit);
       let value = scale(node.value, s);
       if (unit !== null && RATIO_UNITS[unit] && this.profile.ctRatio !== 1) value = value * this.profile.ctRatio;
-      r.obis[code] = { value: value, unit: unit };
+      r.obis[code] = { value, unit };
       if (meaning) r.values[meaning.key] = value;
       else if (slot === "id") r.meter.id = "" + node.value;
       return;

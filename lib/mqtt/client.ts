@@ -191,8 +191,8 @@ export class MqttClient extends Emitter {
   publish(topic: string, payload: string, options?: PublishOptions): boolean {
     if (this.state === STOPPED || !validTopic(topic)) return false;
     const msg: OutMessage = {
-      topic: topic,
-      payload: payload,
+      topic,
+      payload,
       qos: options && options.qos ? 1 : 0,
       retain: !!(options && options.retain),
       keep: !!(options && options.keep),
@@ -370,7 +370,7 @@ export class MqttClient extends Emitter {
     const store = this.opts.keptStore;
     if (!store) return;
     const kept: OutMessage[] = [];
-    this.inflight.forEach(function (_id, m) {
+    this.inflight.forEach((_id, m) => {
       if (m.keep) kept.push(m);
     });
     this.queue.collectKept(kept);

@@ -14,13 +14,13 @@ declare function setTimeout(fn: () => void, ms: number): unknown;
 declare function clearTimeout(handle: unknown): void;
 
 export const systemClock: Clock = {
-  setTimeout: function (fn: () => void, ms: number): unknown {
+  setTimeout (fn: () => void, ms: number): unknown {
     return setTimeout(fn, ms);
   },
-  clearTimeout: function (handle: unknown): void {
+  clearTimeout (handle: unknown): void {
     clearTimeout(handle);
   },
-  now: function (): number {
+  now (): number {
     return Date.now();
   },
 };

@@ -80,8 +80,8 @@ function decodePublish(flags: number, c: Cursor): Packet | null {
   const topic = c.topic();
   const packetId = qos > 0 ? c.id() : 0;
   if (!c.ok) return null;
-  return { type: PUBLISH, topic: topic, payload: c.rest(), qos: qos, retain: (flags & FLAG_RETAIN) !== 0, dup: dup,
-    packetId: packetId };
+  return { type: PUBLISH, topic, payload: c.rest(), qos, retain: (flags & FLAG_RETAIN) !== 0, dup,
+    packetId };
 }
 
 function decodeSuback(c: Cursor): Packet | null {
@@ -92,18 +92,18 @@ function decodeSuback(c: Cursor): Packet | null {
     if (code > 2 && code !== SUBACK_FAILURE) return null;
     granted.push(code);
   }
-  return c.done() && granted.length > 0 ? { type: SUBACK, packetId: packetId, granted: granted } : null;
+  return c.done() && granted.length > 0 ? { type: SUBACK, packetId, granted } : null;
 }
 
 function decodeConnack(c: Cursor): Packet | null {
   const ackFlags = c.byte();
   const returnCode = c.byte();
-  return c.done() && ackFlags < 2 ? { type: CONNACK, sessionPresent: ackFlags === 1, returnCode: returnCode } : null;
+  return c.done() && ackFlags < 2 ? { type: CONNACK, sessionPresent: ackFlags === 1, returnCode } : null;
 }
 
 function decodeAck(type: 4 | 5 | 6 | 7 | 11, c: Cursor): Packet | null {
   const packetId = c.id();
-  return c.done() ? { type: type, packetId: packetId } : null;
+  return c.done() ? { type, packetId } : null;
 }
 
 /** The packet whose first byte is `first` and whose body is s[start, end), or an error text. */
@@ -129,7 +129,7 @@ function decodePacket(first: number, s: string, start: number, end: number): Pac
   } else if (type === SUBACK) {
     p = decodeSuback(c);
   } else if (type === PINGRESP) {
-    p = start === end ? { type: type } : null;
+    p = start === end ? { type } : null;
   }
   return p === null ? "malformed " + packetName(type) : p;
 }

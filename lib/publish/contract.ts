@@ -14,7 +14,7 @@ export interface TopicSpec {
 }
 
 function spec(suffix: string, retain: boolean, qos: number, subscribed: boolean, optional: boolean): TopicSpec {
-  return { suffix: suffix, retain: retain, qos: qos, subscribed: subscribed, optional: optional };
+  return { suffix, retain, qos, subscribed, optional };
 }
 
 export const TOPICS = {

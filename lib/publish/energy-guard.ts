@@ -41,22 +41,22 @@ export class EnergyGuard {
   check(key: string, value: number, at: number): Rejection | null {
     const r = this.registers[key];
     if (!r) {
-      this.registers[key] = { value: value, time: at, lower: 0 };
+      this.registers[key] = { value, time: at, lower: 0 };
       return null;
     }
     if (value < r.value) {
       r.lower++;
       if (r.lower >= this.options.resetConfirmations) {
-        this.registers[key] = { value: value, time: at, lower: 0 };
+        this.registers[key] = { value, time: at, lower: 0 };
         return null;
       }
       this.rejected++;
-      return { key: key, value: value, last: r.value, why: "lower" };
+      return { key, value, last: r.value, why: "lower" };
     }
     const hours = Math.max(at - r.time, 0) / 3600000;
     if (value - r.value > this.options.maxPower * hours + RESOLUTION) {
       this.rejected++;
-      return { key: key, value: value, last: r.value, why: "jump" };
+      return { key, value, last: r.value, why: "jump" };
     }
     r.value = value;
     r.time = at;

@@ -60,7 +60,7 @@ export function energyValues(reading: Reading): { [key: string]: number } {
  *  hour that just began tells which one closed. */
 export function closedHour(now: number, hourly: boolean): { start: number; end: number } {
   const end = (hourly ? Math.round(now / HOUR) : Math.floor(now / HOUR)) * HOUR;
-  return { start: end - HOUR, end: end };
+  return { start: end - HOUR, end };
 }
 
 export function energyPayload(reading: Reading, accepted: { [key: string]: number }, now: number):

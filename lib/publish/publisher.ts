@@ -58,7 +58,7 @@ export class Publisher {
   }
 
   private send(spec: TopicSpec, suffix: string, payload: string, keep: boolean): void {
-    this.sink.publish(this.o.base + "/" + suffix, payload, { qos: spec.qos, retain: spec.retain, keep: keep });
+    this.sink.publish(this.o.base + "/" + suffix, payload, { qos: spec.qos, retain: spec.retain, keep });
   }
 
   reading(r: Reading): void {
@@ -147,7 +147,7 @@ export class Publisher {
 
   private schedule(): void {
     const self = this;
-    this.timer = this.o.clock.setTimeout(function () {
+    this.timer = this.o.clock.setTimeout(() => {
       self.timer = null;
       const key = self.pending.shift();
       if (key === undefined || !self.meter) return;

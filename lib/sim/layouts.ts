@@ -111,8 +111,8 @@ const KAMSTRUP_DK = ["version", "1.8.0", "2.8.0", "3.8.0", "4.8.0", "id", "1.7.0
 const GENERIC_AT = ["clock", "1.8.0", "2.8.0", "1.7.0", "2.7.0", "32.7.0", "52.7.0", "72.7.0", "31.7.0", "51.7.0",
   "71.7.0", "13.7.0", "id"];
 
-const U32 = function (scaler: number): ValueFormat { return { tag: T_UINT32, scaler: scaler }; };
-const U16 = function (scaler: number): ValueFormat { return { tag: T_UINT16, scaler: scaler }; };
+const U32 = function (scaler: number): ValueFormat { return { tag: T_UINT32, scaler }; };
+const U16 = function (scaler: number): ValueFormat { return { tag: T_UINT16, scaler }; };
 
 /** DLMS unit enumeration (Blue Book 4.3.2); 255 = unitless (power factor). */
 const UNIT_CODES: { [u: string]: number } = { W: 27, VA: 28, var: 29, Wh: 30, VAh: 31, varh: 32, A: 33, V: 35, Hz: 44,
@@ -166,7 +166,7 @@ function supported(spec: ListSpec): string | null {
 function kaifaFormats(spec: ListSpec): Formats {
   // Current-transformer meters send energy as uint64 (kaifa-se-MA304T4-uint64-energy).
   const energy = meterTypeOf(spec).indexOf("MA304T") === 0 ? { tag: T_UINT64, scaler: 0 } : U32(0);
-  return { power: U32(0), current: U32(-3), voltage: U32(-1), energy: energy, pf: null };
+  return { power: U32(0), current: U32(-3), voltage: U32(-1), energy, pf: null };
 }
 
 function profileOf(spec: ListSpec): Profile {
@@ -187,7 +187,7 @@ function profileOf(spec: ListSpec): Profile {
           energy: U32(swedish ? 0 : 1), pf: null },
         // Aidon 6525 leaves I2 out (17 elements); the Embriq E350 (ZFF1) capture sends I2 and U2 as 0.
         onePhase: "omit", threeWire: embriq ? { "51.7.0": "zero", "52.7.0": "zero" } : { "51.7.0": "omit" },
-        clockStyle: swedish ? "unspecified" : "aidon", items: items,
+        clockStyle: swedish ? "unspecified" : "aidon", items,
       };
     }
     case "kaifa": {
@@ -321,7 +321,7 @@ function identityCode(p: Profile, item: string): string | null {
 function entryOf(p: Profile, spec: ListSpec, item: string): Entry | null {
   if (!isMeasured(item)) {
     const code = p.style === "positional" ? null : identityCode(p, item);
-    return { item: item, code: code, obis: code === null ? null : obisBytes(code), key: "", format: null, unitCode: 0,
+    return { item, code, obis: code === null ? null : obisBytes(code), key: "", format: null, unitCode: 0,
       send: "value" };
   }
   const present = presence(p, spec, item);
@@ -330,7 +330,7 @@ function entryOf(p: Profile, spec: ListSpec, item: string): Entry | null {
   const meaning = obisMeaning(code);
   if (!meaning) throw new Error("no meaning for " + code);
   return {
-    item: item, code: p.style === "positional" ? null : code, obis: p.style === "positional" ? null : obisBytes(code),
+    item, code: p.style === "positional" ? null : code, obis: p.style === "positional" ? null : obisBytes(code),
     key: meaning.key, format: formatOf(p, meaning.unit), unitCode: meaning.unit === null ? 255 : UNIT_CODES[meaning.unit],
     send: present,
   };
@@ -344,11 +344,11 @@ function planOf(spec: ListSpec): Plan {
   if (plan === undefined) {
     const p = profileOf(spec);
     const entries: Entry[] = [];
-    p.items.forEach(function (item) {
+    p.items.forEach((item) => {
       const e = entryOf(p, spec, item);
       if (e !== null) entries.push(e);
     });
-    plan = { profile: p, entries: entries };
+    plan = { profile: p, entries };
     plans[id] = plan;
   }
   return plan;
@@ -486,11 +486,11 @@ export function supportedSpecs(): ListSpec[] {
   const lists: ListId[] = [1, 2, 3, "se", "dk"];
   const wirings: [1 | 3, 3 | 4][] = [[1, 4], [3, 3], [3, 4]];
   const countries = ["NO", "SE", "DK", "AT"];
-  MAKERS.forEach(function (maker) {
-    countries.forEach(function (country) {
-      lists.forEach(function (list) {
-        wirings.forEach(function (w) {
-          const spec: ListSpec = { maker: maker, phases: w[0], wires: w[1], list: list, country: country };
+  MAKERS.forEach((maker) => {
+    countries.forEach((country) => {
+      lists.forEach((list) => {
+        wirings.forEach((w) => {
+          const spec: ListSpec = { maker, phases: w[0], wires: w[1], list, country };
           if (supported(spec) === null && (maker !== "generic" || country === "AT")) out.push(spec);
         });
       });

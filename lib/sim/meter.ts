@@ -61,7 +61,7 @@ function scheduleOf(o: MeterOptions): Schedule {
   const lists = o.lists || "nve";
   // Kamstrup sends 8N1, the others 8E1.
   const bits = o.maker === "kamstrup" ? 10 : 11;
-  const every10s = function (list: ListId, atMs: number): Timer { return { list: list, everyMs: 10000, atMs: atMs }; };
+  const every10s = function (list: ListId, atMs: number): Timer { return { list, everyMs: 10000, atMs }; };
   // Austrian meters (EVN) push one list every 5 s.
   if (o.maker === "generic") return { timers: [{ list: 3, everyMs: 5000, atMs: 0 }], hourly: null, bitsPerByte: bits };
   // Swedish Kaifa captures carry clocks at hh:mm:x5.
@@ -82,7 +82,7 @@ function gcd(a: number, b: number): number {
 /** The simulation steps at the coarsest interval that still lands on every timer. */
 function tickOf(s: Schedule): number {
   let t = HOUR_MS;
-  s.timers.forEach(function (timer) { t = gcd(gcd(t, timer.everyMs), timer.atMs); });
+  s.timers.forEach((timer) => { t = gcd(gcd(t, timer.everyMs), timer.atMs); });
   return s.hourly ? gcd(t, s.hourly.atMs) : t;
 }
 
@@ -96,7 +96,7 @@ function key(cde: string): string {
 /** Keys of a per-phase object for L1, L2, L3, from its L1 code (21.7.0 -> 41.7.0, 61.7.0). */
 function phaseKeys(cde: string): string[] {
   const parts = cde.split(".");
-  return [0, 1, 2].map(function (n) { return key((parseInt(parts[0], 10) + 20 * n) + "." + parts[1] + "." + parts[2]); });
+  return [0, 1, 2].map((n) => { return key((parseInt(parts[0], 10) + 20 * n) + "." + parts[1] + "." + parts[2]); });
 }
 
 const P_IMPORT = key("1.7.0"), P_EXPORT = key("2.7.0"), Q_IMPORT = key("3.7.0"), Q_EXPORT = key("4.7.0");
@@ -150,7 +150,7 @@ export class MeterSimulator {
       meterType: options.meterType };
     if (this.spec.meterType === undefined) this.spec.meterType = defaultMeterType(this.spec);
     // Throws here rather than at the first frame when the maker does not send these lists.
-    sched.timers.forEach(function (timer) { valueFormat(self.specFor(timer.list), "1.7.0"); });
+    sched.timers.forEach((timer) => { valueFormat(self.specFor(timer.list), "1.7.0"); });
     this.tick = tickOf(this.schedule);
     this.rng = createRng(options.seed);
     this.next = Math.ceil(options.startMs / this.tick) * this.tick;
@@ -163,8 +163,8 @@ export class MeterSimulator {
     this.burst = null;
     const r = this.rng;
     this.shares = options.phases === 1 ? [1] : [0.3 + 0.2 * r(), 0.25 + 0.15 * r(), 0.2 + 0.1 * r()];
-    const sum = this.shares.reduce(function (a, b) { return a + b; }, 0);
-    this.shares = this.shares.map(function (s) { return s / sum; });
+    const sum = this.shares.reduce((a, b) => { return a + b; }, 0);
+    this.shares = this.shares.map((s) => { return s / sum; });
     this.voltageOffsets = [3 * r() - 1.5, 3 * r() - 1.5, 3 * r() - 1.5];
     this.signedCurrent = valueFormat(this.spec, "31.7.0").format.tag === T_INT16;
     this.values = {};
@@ -194,7 +194,7 @@ export class MeterSimulator {
 
   private specFor(list: ListId): ListSpec {
     return { maker: this.spec.maker, phases: this.spec.phases, wires: this.spec.wires, country: this.spec.country,
-      list: list, meterType: this.spec.meterType };
+      list, meterType: this.spec.meterType };
   }
 
   /** The keys a list carries, so that each frame copies only its own values. */
@@ -203,7 +203,7 @@ export class MeterSimulator {
     let keys = this.listKeys[id];
     if (keys === undefined) {
       const spec = this.specFor(list);
-      keys = listObjects(spec).map(function (cde) { return valueFormat(spec, cde).key; });
+      keys = listObjects(spec).map((cde) => { return valueFormat(spec, cde).key; });
       this.listKeys[id] = keys;
     }
     return keys;
@@ -212,7 +212,7 @@ export class MeterSimulator {
   private energies(): { [key: string]: number } {
     const out: { [key: string]: number } = {};
     const v = this.values;
-    Object.keys(v).forEach(function (k) { if (k.indexOf("_energy_") > 0) out[k] = v[k]; });
+    Object.keys(v).forEach((k) => { if (k.indexOf("_energy_") > 0) out[k] = v[k]; });
     return out;
   }
 
@@ -244,9 +244,9 @@ export class MeterSimulator {
     // Aidon's hourly clock register reads the hour its values were frozen at; the others read the send time.
     const clockAt = hourly && (spec.maker === "aidon" || spec.maker === "embriq") ? t - (t % HOUR_MS) : t;
     const input: ListInput = {
-      maker: spec.maker, phases: spec.phases, wires: spec.wires, list: list, country: spec.country,
+      maker: spec.maker, phases: spec.phases, wires: spec.wires, list, country: spec.country,
       meterType: spec.meterType, meterId: this.o.meterId || this.defaultId(), clock: makerClock(spec, clockAt),
-      values: values,
+      values,
     };
     if (spec.maker === "generic") {
       input.invokeId = this.invokeId;
@@ -255,7 +255,7 @@ export class MeterSimulator {
     const bytes = encodeFrame(input);
     const sentAt = Math.max(t, this.lineFreeAt);
     this.lineFreeAt = sentAt + Math.ceil(bytes.length * this.schedule.bitsPerByte * 1000 / BAUD);
-    this.pending.push({ sentAt: sentAt, dueAt: t, list: list, input: input, bytes: bytes });
+    this.pending.push({ sentAt, dueAt: t, list, input, bytes });
   }
 
   private defaultId(): string {

@@ -58,7 +58,7 @@ export function randomReading(rng: Rng, spec: ListSpec): ListInput {
     meterType: spec.meterType !== undefined ? spec.meterType : defaultMeterType(spec),
     meterId: meterIdFor(rng, spec),
     clock: makerClock(spec, FIRST_MS + Math.floor(rng() * (LAST_MS - FIRST_MS) / 1000) * 1000),
-    values: values,
+    values,
     invokeId: spec.maker === "generic" ? randomInt(rng, 0, 0xffffffff) : undefined,
   };
 }
