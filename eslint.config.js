@@ -70,6 +70,9 @@ export default [
       "no-use-before-define": "off",
       "@typescript-eslint/no-use-before-define": ["error", { functions: true, classes: true, variables: true }],
       "no-loop-func": "error",
+      // Shorter bundles: every byte counts against the firmware's size budget.
+      "prefer-arrow-callback": "error",
+      "object-shorthand": ["error", "always"],
       "no-var": "error",
       "no-restricted-syntax": ["error"].concat(espruinoSyntax, missingMethods),
       "no-restricted-globals": ["error"].concat(missingGlobals),
