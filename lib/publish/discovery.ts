@@ -92,8 +92,9 @@ export function discoveryMessage(ctx: DiscoveryContext, key: string): { topic: s
     { ids: [dongleId(ctx)], name: "HAN reader " + ctx.deviceId, mf: "han-reader", mdl: "ESP32 HAN reader",
       sw: ctx.firmwareVersion } :
     { ids: [meterId(ctx)], name: (ctx.meter.manufacturer || "Electricity") + " meter",
-      mf: ctx.meter.manufacturer || "unknown", mdl: ctx.meter.type || "unknown", sn: ctx.meter.id || undefined,
-      via_device: dongleId(ctx) };
+      mf: ctx.meter.manufacturer || "unknown", mdl: ctx.meter.type || "unknown", via_device: dongleId(ctx) };
+  // Never an undefined member: Espruino's JSON.stringify is not known to drop them as Node's does.
+  if (!diagnostic && ctx.meter.id) device.sn = ctx.meter.id;
   // Availability uses Home Assistant's default payloads, "online" and "offline", so they are not repeated.
   const config: { [k: string]: unknown } = {
     "~": ctx.base,
