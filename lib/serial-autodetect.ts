@@ -32,6 +32,10 @@ function damaged(c: LineCounters): number {
 /** Damaged frames that condemn a setting before MIN_BYTES have arrived. */
 const DAMAGED_ENOUGH = 3;
 
+/** Windows in a row with bytes but not one valid frame that condemn a setting however few the bytes: every meter
+ *  sends at least one whole list per window, so a right setting shows a frame within two. */
+const STARVED_ENOUGH = 2;
+
 /** The order tried: the Norwegian default, the other parity, then the faster speeds. */
 export const CANDIDATES: SerialSetting[] = [
   { baud: 2400, parity: "even" }, { baud: 2400, parity: "none" }, { baud: 9600, parity: "even" },
@@ -50,6 +54,8 @@ export class SerialAutodetect {
   private startBytes: number;
   private startFrames: number;
   private startDamaged: number;
+  /** Judgements put off for lack of bytes since the window began. */
+  private starved: number;
   private reports: SettingReport[];
   /** Windows in a row with bytes but no valid frame after the setting was found. */
   private failures: number;
@@ -68,6 +74,7 @@ export class SerialAutodetect {
     this.startBytes = 0;
     this.startFrames = 0;
     this.startDamaged = 0;
+    this.starved = 0;
     this.failures = 0;
     this.reports = this.candidates.map((c): SettingReport => {
       return { baud: c.baud, parity: c.parity, bytes: 0, frames_ok: 0, verdict: "untried" };
@@ -86,9 +93,10 @@ export class SerialAutodetect {
       this.locked = true;
     } else if (bytes === 0 || this.locked && bytes < MIN_BYTES) {
       if (report.verdict === "untried") report.verdict = "silent";
-    } else if (bytes < MIN_BYTES && damaged(c) - this.startDamaged < DAMAGED_ENOUGH) {
-      // Too little to judge, and a wrong parity loses half the bytes or more: the window goes on until it has
-      // enough. Judged as silence, it would keep a wrong setting for ever.
+    } else if (bytes < MIN_BYTES && damaged(c) - this.startDamaged < DAMAGED_ENOUGH &&
+      ++this.starved < STARVED_ENOUGH) {
+      // Too little to judge, and a wrong parity loses half the bytes or more: the window goes on. Judged as
+      // silence, it would keep a wrong setting for ever.
       return null;
     } else {
       report.verdict = "no frames";
@@ -116,6 +124,7 @@ export class SerialAutodetect {
     this.startBytes = c.bytes_in;
     this.startFrames = c.frames_ok;
     this.startDamaged = damaged(c);
+    this.starved = 0;
   }
 
   /** What was tried and what came of it, for the diag topic. */

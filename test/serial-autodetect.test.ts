@@ -17,13 +17,19 @@ test("starts at 2400 8E1, moves on only with evidence, locks on valid frames", (
   assert.equal(d.judge(c), null, "too few bytes to judge: the window goes on");
   c.bytes_in += 400;
   assert.deepEqual(d.judge(c), { baud: 2400, parity: "none" }, "enough bytes and no frame");
+  c.bytes_in += 100;
+  assert.equal(d.judge(c), null);
+  c.bytes_in += 100;
+  assert.deepEqual(d.judge(c), { baud: 9600, parity: "even" }, "two windows of bytes without a frame, however few");
+  d.judge(c);
   c.bytes_in += 250;
   c.frames_ok += 1;
   assert.equal(d.judge(c), null);
   assert.equal(d.locked, true);
   const report = d.report();
-  assert.deepEqual(report.slice(0, 2).map((r) => [r.verdict, r.bytes, r.frames_ok]), [["no frames", 700, 0], ["working", 250, 1]]);
-  assert.ok(report.slice(2).every((r) => r.verdict === "untried"));
+  assert.deepEqual(report.slice(0, 3).map((r) => [r.verdict, r.bytes, r.frames_ok]),
+    [["no frames", 700, 0], ["no frames", 200, 0], ["working", 250, 1]]);
+  assert.ok(report.slice(3).every((r) => r.verdict === "untried"));
 });
 
 test("damaged frames condemn a setting before many bytes have arrived", () => {
