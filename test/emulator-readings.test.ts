@@ -11,7 +11,7 @@ import { topicOfKey } from "../lib/publish/contract";
 
 const HOUR = 3600000;
 /** 23:30 UTC: the firmware tries 8E1 first, and a Kamstrup line (8N1) read that way loses nearly every byte, so
- *  finding the setting takes it several minutes; the hourly list at 00:00 comes after that. */
+ *  finding the setting takes it a minute or two; the hourly list at 00:00 comes well after that. */
 const START = Date.UTC(2024, 0, 14, 23, 30, 0);
 
 const { broker, recorder } = brokerForFile(["han/#", "homeassistant/#"]);
