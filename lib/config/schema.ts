@@ -68,6 +68,3 @@ export const SCHEMA: FieldSpec[] = [
   field("remote.secret", "string", { optional: true, secret: true, minLength: 16 }),
 ];
 
-export function fieldByPath(path: string): FieldSpec | null {
-  return SCHEMA.find((f) => { return f.path === path; }) || null;
-}

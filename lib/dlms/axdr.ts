@@ -139,10 +139,6 @@ export function readData(c: Cursor, depth: number): AxdrNode {
   }
 }
 
-export function isNumeric(node: AxdrNode): boolean {
-  return typeof node.value === "number";
-}
-
 /** Children of an array or structure; null for anything else. */
 export function children(node: AxdrNode): AxdrNode[] | null {
   return node.tag === T_ARRAY || node.tag === T_STRUCTURE ? node.value as AxdrNode[] : null;

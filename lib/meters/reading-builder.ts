@@ -18,7 +18,7 @@ const RATIO_UNITS: { [u: string]: boolean } = { W: true, var: true, VA: true, A:
 const LIST_IDS: [string, string][] = [["AIDON", "Aidon"], ["KFM", "Kaifa"], ["Kamstrup", "Kamstrup"],
   ["EMBRIQ", "Landis+Gyr"]];
 
-export function unitOf(code: number): Unit {
+function unitOf(code: number): Unit {
   const u = UNITS[code];
   return u === undefined ? null : u;
 }

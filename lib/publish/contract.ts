@@ -30,7 +30,6 @@ export const TOPICS = {
   cmd: spec("cmd", false, 1, true, false),
 };
 
-export type TopicName = "status" | "power" | "instant" | "energy" | "meter" | "diag" | "log" | "value" | "raw" | "cmd";
 
 /** Keys that every data payload carries besides the values. */
 export const COMMON_KEYS: { [key: string]: string } = {

@@ -428,11 +428,6 @@ function apduOf(plan: Plan, input: ListInput): Uint8Array {
   return dataNotification(invokeId, time, time === "none" ? null : input.clock, bodyOf(plan, input).bytes());
 }
 
-/** The notification body: one array (Aidon) or structure (everyone else). */
-export function encodeBody(input: ListInput): Uint8Array {
-  return bodyOf(planOf(input), input).bytes();
-}
-
 /** The Data-Notification APDU (0F ...). */
 export function encodeApdu(input: ListInput): Uint8Array {
   return apduOf(planOf(input), input);
