@@ -60,6 +60,8 @@ const FALLBACK = validateConfig({ wifi: { ssid: "-" }, mqtt: { url: "mqtt://loca
 
 function boot(): void {
   closeTelnet();
+  // The one global: which firmware runs, for the host tools to read over the console (npm run flash).
+  (globalThis as unknown as { [name: string]: unknown }).HAN_FIRMWARE = FIRMWARE_VERSION;
   const stored = readStoredConfig();
   const guard = lockConsole(consolePassword(stored.raw));
   print("han-reader " + FIRMWARE_VERSION + (guard ? ", console locked" : ""));

@@ -23,8 +23,12 @@ export class ConsoleGuard {
   private clock: Clock;
   private io: GuardIO;
   private line: string;
-  /** Until this time (clock ms) input is ignored. */
+  /** Attempts are refused while a wait runs. A timer ends it: the wall clock jumps when SNTP sets it (forward by
+   *  decades at the first sync after boot), so it cannot time the wait. */
+  private waiting: boolean;
+  /** When the wait should end on the wall clock: only for telling how long is left. */
   private waitUntil: number;
+  private waitMs: number;
 
   constructor(password: string, clock: Clock, io: GuardIO) {
     this.password = password;
@@ -33,7 +37,9 @@ export class ConsoleGuard {
     this.locked = true;
     this.failures = 0;
     this.line = "";
+    this.waiting = false;
     this.waitUntil = 0;
+    this.waitMs = 0;
   }
 
   /** Wait before the next attempt after `failures` wrong passwords, in ms. */
@@ -53,7 +59,11 @@ export class ConsoleGuard {
       const c = chunk.charAt(i);
       if (c === "\r" || c === "\n") {
         if (this.line.length > 0 || c === "\r") this.attempt();
-      } else if (this.line.length < MAX_LINE) {
+      } else if (c === "\x03") {
+        // Ctrl-C starts the line again, as at any prompt: the host tools send it first, to clear whatever a broken
+        // upload left half-typed. Other control characters are no part of a password.
+        this.line = "";
+      } else if (c >= " " && this.line.length < MAX_LINE) {
         this.line += c;
       }
       if (!this.locked) return;
@@ -64,8 +74,9 @@ export class ConsoleGuard {
     const typed = this.line;
     this.line = "";
     const now = this.clock.now();
-    if (now < this.waitUntil) {
-      this.io.write("\r\nWait " + Math.ceil((this.waitUntil - now) / 1000) + " s before trying again.");
+    if (this.waiting) {
+      const left = Math.min(this.waitMs, Math.max(1000, this.waitUntil - now));
+      this.io.write("\r\nWait " + Math.ceil(left / 1000) + " s before trying again.");
       this.prompt();
       return;
     }
@@ -78,7 +89,12 @@ export class ConsoleGuard {
     }
     this.failures++;
     const wait = ConsoleGuard.delayAfter(this.failures);
-    this.waitUntil = now + wait;
+    if (wait > 0) {
+      this.waiting = true;
+      this.waitUntil = now + wait;
+      this.waitMs = wait;
+      this.clock.setTimeout(() => { this.waiting = false; }, wait);
+    }
     this.io.write("\r\nWrong password." + (wait > 0 ? " Next attempt in " + wait / 1000 + " s." : ""));
     this.prompt();
   }

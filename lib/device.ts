@@ -35,7 +35,7 @@ export interface Platform {
 }
 
 /** Storage file of the configuration, written by `npm run configure` and by remote configuration changes. */
-const CONFIG_STORE = "han.json";
+export const CONFIG_STORE = "han.json";
 /** Storage file of the highest command counter accepted. */
 const COUNTER_STORE = "han.cmdctr";
 

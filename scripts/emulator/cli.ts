@@ -7,19 +7,27 @@
 // bytes) or a real serial port (--serial-port /dev/ttyUSB0). Storage is the JSON file --storage (created if
 // missing); --config puts a han.json into it first. --speed is how many virtual seconds pass per real second,
 // 0 for as fast as possible. Everything the firmware prints goes to stderr.
+//
+// With --pty PATH the device's USB console is a pseudo-terminal at PATH (made with socat), for the host tools:
+//
+//   npm run emulate -- --pty /tmp/ttyHAN --storage flash.json        # then: npm run flash -- --port /tmp/ttyHAN
+//
+// Without --bundle it then boots what Storage holds (nothing, on a fresh one: Espruino waiting at its prompt), in
+// real time until Ctrl-C.
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { createEmulator, captureSource, meterSource, serialPortSource } from "./index";
-import type { ByteSource } from "./index";
+import { createEmulator, captureSource, meterSource, serialPortSource, servePty } from "./index";
+import type { ByteSource, PtyConsole } from "./index";
 
 const USAGE = "usage: tsx scripts/emulator/cli.ts --bundle dist/firmware.js [--storage FILE] [--config han.json]\n" +
   "  [--meter aidon|kaifa|kamstrup --phases 1|3 --seed N | --capture FILE | --serial-port PATH]\n" +
-  "  [--speed N (0: as fast as possible)] [--for SECONDS] [--start ISO-DATE] [--poll MS]\n";
+  "  [--speed N (0: as fast as possible)] [--for SECONDS] [--start ISO-DATE] [--poll MS] [--pty PATH]\n";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      bundle: { type: "string", default: "dist/firmware.js" },
+      bundle: { type: "string" },
+      pty: { type: "string" },
       storage: { type: "string" },
       config: { type: "string" },
       meter: { type: "string", default: "aidon" },
@@ -28,7 +36,7 @@ async function main(): Promise<number> {
       capture: { type: "string" },
       "serial-port": { type: "string" },
       speed: { type: "string", default: "1" },
-      for: { type: "string", default: "60" },
+      for: { type: "string" },
       start: { type: "string" },
       poll: { type: "string" },
       help: { type: "boolean" },
@@ -38,8 +46,9 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (!existsSync(values.bundle)) {
-    process.stderr.write("no bundle at " + values.bundle + " (npm run build writes dist/firmware.js)\n" + USAGE);
+  const bundle = values.bundle || (values.pty ? undefined : "dist/firmware.js");
+  if (bundle !== undefined && !existsSync(bundle)) {
+    process.stderr.write("no bundle at " + bundle + " (npm run build writes dist/firmware.js)\n" + USAGE);
     return 2;
   }
   const maker = values.meter;
@@ -59,19 +68,29 @@ async function main(): Promise<number> {
   const files: { [name: string]: string } = {};
   if (values.config) files["han.json"] = readFileSync(values.config, "utf8");
 
-  process.stderr.write("emulating " + values.bundle + " fed by " + source.describe() + "\n");
-  const emu = createEmulator({ bundle: values.bundle, storage: values.storage, files: files, source: source,
+  process.stderr.write("emulating " + (bundle || "what Storage holds") + " fed by " + source.describe() + "\n");
+  const emu = createEmulator({ bundle: bundle, storage: values.storage, files: files, source: source,
     startMs: startMs, verbose: true, serialPollMs: values.poll ? Number(values.poll) : undefined });
-  const forMs = Number(values.for) * 1000;
-  const speed = Number(values.speed);
-  if (speed > 0) {
-    // Ctrl-C ends a real-time run early, with the summary.
-    const run = emu.runRealtime(speed, forMs);
-    process.once("SIGINT", run.stop);
-    await run.done;
-    process.removeListener("SIGINT", run.stop);
-  } else {
-    await emu.advance(forMs);
+  // With a pty, host tools need the device to answer as it would: in real time, until stopped.
+  const forMs = values.for !== undefined ? Number(values.for) * 1000 : values.pty ? undefined : 60000;
+  const speed = values.pty ? 1 : Number(values.speed);
+  let pty: PtyConsole | null = null;
+  if (values.pty) {
+    pty = await servePty(emu.consoles, values.pty);
+    process.stderr.write("USB console on " + pty.path + " (115200 baud for the host tools)\n");
+  }
+  try {
+    if (speed > 0) {
+      // Ctrl-C ends a real-time run early, with the summary.
+      const run = emu.runRealtime(speed, forMs);
+      process.once("SIGINT", run.stop);
+      await run.done;
+      process.removeListener("SIGINT", run.stop);
+    } else {
+      await emu.advance(forMs as number);
+    }
+  } finally {
+    if (pty) await pty.close();
   }
 
   const memory = emu.memory();

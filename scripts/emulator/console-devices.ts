@@ -1,8 +1,10 @@
 // The devices the console can live on: Serial1 (UART0, the USB console) and the loopback pair, whose two ends
 // are joined (what is written to LoopbackA arrives as data on LoopbackB and the other way round). E.setConsole
-// moves the REPL; while it is away from Serial1, what a person types at the USB console reaches Serial1's 'data'
-// listeners instead. The REPL itself is not emulated.
+// moves the REPL (./repl.ts). Data arriving at a device goes to its 'data' listeners when it has any, as on
+// Espruino, and otherwise to the REPL if the console is there: what a person (or a host tool on the USB serial
+// port) types at Serial1 reaches the REPL until the firmware takes the console away.
 import { Host, Listeners } from "./host";
+import { Evaluation, Repl } from "./repl";
 
 /** How much USB output is kept for tests to read. */
 const USB_KEPT = 65536;
@@ -17,14 +19,23 @@ export class ConsoleDevices {
   private listeners: { [name: string]: Listeners } = {};
   private objects: { [name: string]: object } = {};
   private host: Host | null = null;
+  private readonly repl: Repl;
+  /** Whoever reads the USB serial port (the emulator's pty link). */
+  private readonly usbReaders: ((text: string) => void)[] = [];
 
-  /** The three device objects for one boot. */
-  install(host: Host): { [name: string]: object } {
+  constructor(evaluate: (code: string) => Evaluation) {
+    const self = this;
+    this.repl = new Repl(evaluate, function (text) { self.send(self.current, text); });
+  }
+
+  /** The three device objects for one boot. `prompt`: the REPL shows a prompt at once (after reset()). */
+  install(host: Host, prompt?: boolean): { [name: string]: object } {
     this.host = host;
     this.current = "Serial1";
     this.listeners = {};
     this.objects = {};
     for (const name of ["Serial1", "LoopbackA", "LoopbackB"] as ConsoleName[]) this.objects[name] = this.device(host, name);
+    this.repl.restarted(!!prompt);
     return this.objects;
   }
 
@@ -40,17 +51,24 @@ export class ConsoleDevices {
     throw host.error("E.setConsole: not a console device the emulator knows (Serial1, LoopbackA, LoopbackB)");
   }
 
-  /** print() output. */
+  /** What the interpreter prints (print, console.log, uncaught errors): on the console device. */
   printed(text: string): void {
-    this.send(this.current, text + "\r\n");
+    this.send(this.current, this.repl.framePrinted(text));
   }
 
-  /** A person types at the USB console. */
+  /** A person, or a host tool, types at the USB console. */
   type(text: string): void {
-    if (this.current === "Serial1") {
-      throw new Error("the console is on Serial1: typed text would go to the REPL, which is not emulated");
-    }
     this.arrive("Serial1", text);
+  }
+
+  /** Everything sent out of the USB console from now on also goes to `reader`; the returned function stops it. */
+  readUsb(reader: (text: string) => void): () => void {
+    const readers = this.usbReaders;
+    readers.push(reader);
+    return function () {
+      const i = readers.indexOf(reader);
+      if (i >= 0) readers.splice(i, 1);
+    };
   }
 
   callbacks(): unknown[] {
@@ -71,8 +89,10 @@ export class ConsoleDevices {
   }
 
   private send(from: ConsoleName, text: string): void {
-    if (from === "Serial1") this.usbOutput = (this.usbOutput + text).slice(-USB_KEPT);
-    else this.arrive(from === "LoopbackA" ? "LoopbackB" : "LoopbackA", text);
+    if (from === "Serial1") {
+      this.usbOutput = (this.usbOutput + text).slice(-USB_KEPT);
+      for (const reader of this.usbReaders.slice()) reader(text);
+    } else this.arrive(from === "LoopbackA" ? "LoopbackB" : "LoopbackA", text);
   }
 
   private arrive(at: ConsoleName, text: string): void {
@@ -80,8 +100,11 @@ export class ConsoleDevices {
     const listeners = this.listeners[at];
     const device = this.objects[at];
     const boot = host.boot;
+    const self = this;
     host.clock.at(host.clock.now, function () {
-      if (host.boot === boot) listeners.emit(host, device, "data", [text]);
+      if (host.boot !== boot) return;
+      if (listeners.count("data") === 0 && self.current === at) self.repl.input(text);
+      else listeners.emit(host, device, "data", [text]);
     });
   }
 

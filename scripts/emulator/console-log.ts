@@ -31,13 +31,16 @@ export class ConsoleLog {
     if (this.lines.length > this.max) this.lines.splice(0, this.lines.length - this.max);
   }
 
-  /** What Espruino prints for an exception nobody caught: "Uncaught Error: message" and the stack. */
-  reportUncaught(error: unknown): void {
+  /** What Espruino prints for an exception nobody caught: "Uncaught Error: message" and the stack; returned for
+   *  the console device. */
+  reportUncaught(error: unknown): string {
     const e = error as { message?: unknown; stack?: unknown } | null;
     const head = e && typeof e === "object" && "message" in e ? String(error) : JSON.stringify(error);
     this.uncaught.push(head);
     const stack = e && typeof e.stack === "string" ? "\n" + e.stack.split("\n").slice(1, 6).join("\n") : "";
-    this.print("Uncaught " + head + stack);
+    const text = "Uncaught " + head + stack;
+    this.print(text);
+    return text;
   }
 
   text(): string {

@@ -20,6 +20,7 @@ import { Host, Listeners } from "./host";
 import { loud } from "./loud";
 import { MemoryMeter } from "./memory";
 import { Network } from "./net";
+import type { Evaluation } from "./repl";
 import { Flash } from "./storage";
 import { ByteSource, settingsFromSetup, Uart } from "./uart";
 import { installVirtualDate } from "./virtual-date";
@@ -115,7 +116,7 @@ export class Emulator {
   readonly net: Network;
   readonly serial: Uart;
   /** Serial1 (the USB console) and the loopback pair; where the REPL is. */
-  readonly consoles = new ConsoleDevices();
+  readonly consoles: ConsoleDevices;
   /** Output pins the firmware drove with digitalWrite (the LED), by pin number. */
   readonly pins: { [pin: number]: boolean } = {};
   readonly resets: ResetReport[] = [];
@@ -147,6 +148,7 @@ export class Emulator {
     const self = this;
     this.console = new ConsoleLog(!!options.verbose, function () { return (self.clock.now / 1000).toFixed(3); });
     this.callbacks = { serial: zeroStats(), timer: zeroStats(), event: zeroStats() };
+    this.consoles = new ConsoleDevices(function (code) { return self.evaluate(code); });
     this.host = {
       clock: this.clock,
       boot: 0,
@@ -314,7 +316,7 @@ export class Emulator {
     this.context = context;
     this.realm = realm;
     installVirtualDate(context, function () { return self.wallMs(); });
-    this.installGlobals(realm, print);
+    this.installGlobals(realm, print, file === null);
     for (const name of Object.keys(this.o.globals || {})) realm[name] = (this.o.globals as Record<string, unknown>)[name];
     this.meter = new MemoryMeter((realm.Function as FunctionConstructor).prototype, [realm]);
     if (file === null) return;
@@ -331,7 +333,7 @@ export class Emulator {
     return new EspruinoE(this.host, function (device) { consoles.setConsole(device); });
   }
 
-  private installGlobals(realm: Record<string, unknown>, print: (...args: unknown[]) => void): void {
+  private installGlobals(realm: Record<string, unknown>, print: (...args: unknown[]) => void, prompt: boolean): void {
     const self = this;
     const host = this.host;
     const clock = this.clock;
@@ -368,7 +370,8 @@ export class Emulator {
       process: host.loud("process", {
         memory: function () { return self.toRealm(self.firmwareMemory()); },
         version: "2v29",
-        env: this.toRealm({ VERSION: "2v29", BOARD: "ESP32", MODULES: "Wifi,net,tls,Storage,TelnetServer,crypto" }),
+        env: this.toRealm({ VERSION: "2v29", BOARD: "ESP32", CONSOLE: "Serial1",
+          MODULES: "Wifi,net,tls,Storage,TelnetServer,crypto" }),
       }),
       require: function (name: unknown) {
         const n = String(name);
@@ -380,7 +383,7 @@ export class Emulator {
       },
       reset: function () { self.pending = { kind: "reset" }; },
     };
-    Object.assign(globals, this.consoles.install(host));
+    Object.assign(globals, this.consoles.install(host, prompt));
     for (const name of Object.keys(globals)) realm[name] = globals[name];
     for (const name of NOT_EMULATED_GLOBALS) {
       Object.defineProperty(realm, name, {
@@ -478,7 +481,7 @@ export class Emulator {
     try {
       fn.apply(thisArg, args);
     } catch (e) {
-      this.console.reportUncaught(e);
+      this.consoles.printed(this.console.reportUncaught(e));
     } finally {
       this.depth--;
     }
@@ -512,6 +515,17 @@ export class Emulator {
       this.resets.push({ at: this.clock.now, reason: "reset", detail: "reset()" });
       this.boot(null);
     }
+  }
+
+  /** The REPL runs a line in the firmware's interpreter, as Espruino's idle loop does with console input. */
+  private evaluate(code: string): Evaluation {
+    const context = this.context;
+    let result: Evaluation = { threw: true, value: undefined };
+    this.invoke(function () {
+      const value = context ? vm.runInContext(code, context, { filename: "REPL", displayErrors: false }) : undefined;
+      result = { threw: false, value: value };
+    }, undefined, [], "serial");
+    return result;
   }
 
   // ---- the firmware's realm -------------------------------------------------------------------------------

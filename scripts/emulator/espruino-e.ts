@@ -1,7 +1,9 @@
 // The `E` object and the console-related bits of one boot: the byte conversions of ../espruino/e-extras.ts, the
-// console password and lock, the watchdog, and the error flags (src/jswrap_espruino.c). A test raises flags
-// (FIFO_FULL, LOW_MEMORY, ...) and reads what the firmware asked for.
+// console password and lock, the watchdog, the error flags, and E.CRC32, with which the host tools check what
+// they wrote to Storage (src/jswrap_espruino.c). A test raises flags (FIFO_FULL, LOW_MEMORY, ...) and reads what
+// the firmware asked for.
 import { makeEspruinoE } from "../espruino/e-extras";
+import { crc32 } from "../crc32";
 import { Host, Listeners } from "./host";
 
 export interface Watchdog {
@@ -49,6 +51,14 @@ export class EspruinoE {
       },
       kickWatchdog: function () {
         if (self.console.watchdog) self.console.watchdog.lastKick = host.clock.now;
+      },
+      CRC32: function (data: unknown) {
+        if (typeof data === "string") return crc32(data);
+        if (Object.prototype.toString.call(data) === "[object ArrayBuffer]") return crc32(new Uint8Array(data as ArrayBuffer));
+        if (data !== null && typeof data === "object" && typeof (data as ArrayLike<number>).length === "number") {
+          return crc32(data as ArrayLike<number>);
+        }
+        return crc32("");
       },
       getErrorFlags: function () {
         const out = self.flags;

@@ -1,5 +1,6 @@
 // The ESP32 emulator for the firmware bundle: createEmulator() boots dist/firmware.js (or any bundle) in an
-// Espruino-shaped context, fed by a byte source on Serial2 and talking to real brokers. See ./emulator.ts.
+// Espruino-shaped context, fed by a byte source on Serial2 and talking to real brokers; servePty() puts its USB
+// console on a pseudo-terminal for host tools. See ./emulator.ts.
 import { Emulator, EmulatorOptions } from "./emulator";
 
 export { Emulator } from "./emulator";
@@ -11,6 +12,8 @@ export type { MeterSourceOptions } from "./sources/meter";
 export { captureSource, parseHexCapture } from "./sources/capture";
 export { serialPortSource } from "./sources/serialport";
 export { withFaults } from "./sources/faults";
+export { servePty, socatMissing } from "./pty";
+export type { PtyConsole, UsbConsole } from "./pty";
 export type { FaultySource } from "./sources/faults";
 
 export function createEmulator(options: EmulatorOptions): Emulator {

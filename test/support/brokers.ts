@@ -1,5 +1,6 @@
 // Real MQTT brokers for the client tests, each on a free port of 127.0.0.1 with one user name and password, and
-// able to stop and start again on the same port with its sessions kept (as a broker restart would).
+// able to stop and start again on the same port with its sessions kept (as a broker restart would). mosquitto can
+// listen on a second port over TLS.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
@@ -14,6 +15,8 @@ export interface Broker {
   url: string;
   /** The CONNACK error text this broker's refusal of a bad password maps to. */
   badPasswordError: string;
+  /** The TLS listener, when asked for: mqtts://127.0.0.1:port. */
+  tlsUrl?: string;
   /** Stops listening and drops every client. */
   stop(): Promise<void>;
   /** Starts again on the same port, with the sessions and retained messages it had. */
@@ -97,8 +100,15 @@ export function mosquittoMissing(): string | null {
   return null;
 }
 
-export async function startMosquitto(): Promise<Broker> {
+/** A server certificate and its key (PEM files) for a TLS listener. */
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+}
+
+export async function startMosquitto(tls?: TlsFiles): Promise<Broker> {
   const port = await freePort();
+  const tlsPort = tls ? await freePort() : 0;
   const dir = mkdtempSync(join(tmpdir(), "mosquitto-test-"));
   const passwordFile = join(dir, "passwd");
   const made = spawnSync("mosquitto_passwd", ["-b", "-c", passwordFile, USERNAME, PASSWORD]);
@@ -116,7 +126,8 @@ export async function startMosquitto(): Promise<Broker> {
     "log_dest stderr",
     // As root, mosquitto would switch to its own user, which cannot write the temporary directory.
     process.getuid && process.getuid() === 0 ? "user root" : "",
-  ].join("\n") + "\n");
+  ].concat(tls ? ["listener " + tlsPort + " 127.0.0.1", "certfile " + tls.certFile, "keyfile " + tls.keyFile] : [])
+    .join("\n") + "\n");
   let child: ChildProcess | null = null;
   let log = "";
 
@@ -128,6 +139,7 @@ export async function startMosquitto(): Promise<Broker> {
     child = c;
     try {
       await waitForPort(port, 5000, () => !exited);
+      if (tls) await waitForPort(tlsPort, 5000, () => !exited);
     } catch (e) {
       throw new Error((e as Error).message + "; mosquitto said:\n" + log);
     }
@@ -148,6 +160,7 @@ export async function startMosquitto(): Promise<Broker> {
     port: port,
     url: "mqtt://127.0.0.1:" + port,
     badPasswordError: "connection refused: not authorised",
+    tlsUrl: tls ? "mqtts://127.0.0.1:" + tlsPort : undefined,
     stop: stop,
     start: start,
     dispose: async () => {

@@ -1,0 +1,101 @@
+// `npm run flash -- --port /dev/ttyUSB0 [--config han.json]`: checks the configuration against the schema the
+// firmware checks at boot (lib/config/schema.ts), builds the firmware, writes it to the ESP32's Storage as
+// .bootcde together with the configuration file, restarts the device and reads back the firmware version and
+// the configuration's CRC32 to confirm (./device-link.ts). Every failure says what to do, and running it again
+// after one is safe.
+import { parseArgs } from "node:util";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { BUDGET_BYTES, FIRMWARE_BUNDLE, buildFirmware } from "./build";
+import { validateConfig } from "../lib/config/validate";
+import { CONFIG_STORE, FIRMWARE_VERSION } from "../lib/device";
+import { checkPort, hex, writeFiles } from "./device-link";
+
+const USAGE = `usage: npm run flash -- --port DEV [--config FILE]
+  --port DEV       the ESP32's USB serial port, e.g. /dev/ttyUSB0 (Espruino must be installed: README.md, section 3)
+  --config FILE    the configuration to write (default han.json; npm run configure makes it)`;
+
+class UsageError extends Error {}
+
+function say(line: string): void {
+  console.log("flash: " + line);
+}
+
+function readConfig(file: string): { text: string; password: string | undefined } | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    console.error((e as NodeJS.ErrnoException).code === "ENOENT" ?
+      `flash: no ${file}: make it with npm run configure (or name another with --config FILE)` :
+      `flash: ${file} is not valid JSON: fix it, or make it again with npm run configure`);
+    return null;
+  }
+  const result = validateConfig(raw);
+  if (!result.config) {
+    for (const error of result.errors) console.error(`flash: ${file}: ${error}`);
+    console.error(`flash: nothing was written to the device; fix ${file} (npm run configure -- --file ${file}) ` +
+      "and run this again");
+    return null;
+  }
+  // Written as it is, without the defaults filled in: the firmware fills them at boot.
+  return { text: JSON.stringify(raw), password: result.config.console.password || undefined };
+}
+
+async function main(argv: string[]): Promise<number> {
+  let o;
+  try {
+    o = parseArgs({ args: argv, options: { port: { type: "string" }, config: { type: "string" },
+      help: { type: "boolean", short: "h" } } }).values;
+  } catch (e) {
+    throw new UsageError((e as Error).message.split("\n")[0]);
+  }
+  if (o.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!o.port) throw new UsageError("--port is needed, e.g. --port /dev/ttyUSB0");
+  const file = o.config || "han.json";
+  const config = readConfig(file);
+  if (!config) return 1;
+  // A wrong port is found before the build, which takes a few seconds.
+  checkPort(o.port);
+
+  const build = buildFirmware();
+  const blocking = build.problems.filter((p) => p.indexOf("over the budget") < 0);
+  if (blocking.length > 0) {
+    for (const p of blocking) console.error(`flash: build: ${p}`);
+    console.error("flash: the firmware does not pass the Espruino bundle check; nothing was written to the device");
+    return 1;
+  }
+  mkdirSync(dirname(FIRMWARE_BUNDLE), { recursive: true });
+  writeFileSync(FIRMWARE_BUNDLE, build.code);
+  const kb = (build.bytes / 1024).toFixed(1);
+  say(`firmware han-reader ${FIRMWARE_VERSION}: ${build.bytes} bytes (${kb} KB` +
+    (build.bytes > BUDGET_BYTES ? `, over the ${BUDGET_BYTES / 1024} KB budget: flashed all the same)` : ")"));
+
+  const report = await writeFiles(o.port, [
+    { name: ".bootcde", data: Buffer.from(build.code, "latin1") },
+    { name: CONFIG_STORE, data: Buffer.from(config.text, "utf8") },
+  ], { password: config.password, restart: true, progress: say });
+  if (report.firmware !== FIRMWARE_VERSION) {
+    console.error(`flash: the device runs firmware ${report.firmware || "without a version"} after the restart, ` +
+      `not ${FIRMWARE_VERSION}: run this again; if that does not help, unplug the ESP32 and plug it in again first`);
+    return 1;
+  }
+  say(`done: han-reader ${report.firmware} runs on ${o.port}` + (report.espruino ? ` (Espruino ${report.espruino})` : "") +
+    `, with ${file} as ${CONFIG_STORE} (CRC32 ${hex(report.stored[CONFIG_STORE])}, the same as this computer's)`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
+  if (e instanceof UsageError) {
+    console.error(`flash: ${e.message}\n${USAGE}`);
+    process.exitCode = 2;
+  } else if ((e as { userFacing?: boolean }).userFacing) {
+    console.error(`flash: ${(e as Error).message}`);
+    process.exitCode = 1;
+  } else {
+    throw e;
+  }
+});
