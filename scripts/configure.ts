@@ -3,6 +3,7 @@
 // --push it also writes the file to a connected device's Storage and restarts it (./device-link.ts). The answers
 // may come from a terminal or be piped in, one line each.
 import { parseArgs } from "node:util";
+import { runCli, UsageError } from "./cli";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { SCHEMA } from "../lib/config/schema";
@@ -37,8 +38,6 @@ function getPath(tree: Tree, path: string): unknown {
   return path.split(".").reduce<unknown>((n, p) => (n && typeof n === "object" ? (n as Tree)[p] : undefined), tree);
 }
 
-
-class UsageError extends Error {}
 
 async function ask(tree: Tree): Promise<void> {
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: !!process.stdin.isTTY });
@@ -125,14 +124,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
-  if (e instanceof UsageError) {
-    console.error(`configure: ${e.message}`);
-    process.exitCode = 2;
-  } else if ((e as { userFacing?: boolean }).userFacing) {
-    console.error(`configure: ${(e as Error).message}`);
-    process.exitCode = 1;
-  } else {
-    throw e;
-  }
-});
+runCli("configure", () => main(process.argv.slice(2)));

@@ -1,6 +1,7 @@
 // `npm run decode`: decodes hex frames, a file of hex lines, or a raw binary capture (file or stdin), and prints
 // one JSON object per reading, then the decoder's counters.
 import { parseArgs } from "node:util";
+import { runCli, UsageError } from "./cli";
 import { readFileSync } from "node:fs";
 import { HanDecoder } from "../lib/han-decoder";
 import { fromHex } from "../lib/bytes";
@@ -18,8 +19,6 @@ const USAGE = `usage: npm run decode -- [--hex HEX ...] [FILE | -] [options]
   --ct             current-transformer meter
   --ct-ratio N     transformer ratio for meters that report secondary values (default 1)
   --max-frame N    largest HDLC frame in bytes (default 1024)`;
-
-class UsageError extends Error {}
 
 function fail(message: string): never {
   throw new UsageError(message);
@@ -99,10 +98,4 @@ function main(argv: string[]): number {
   return 0;
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (e) {
-  if (!(e instanceof UsageError)) throw e;
-  console.error(`decode: ${e.message}`);
-  process.exitCode = 2;
-}
+runCli("decode", () => main(process.argv.slice(2)));

@@ -4,6 +4,7 @@
 // the configuration's CRC32 to confirm (./device-link.ts). Every failure says what to do, and running it again
 // after one is safe.
 import { parseArgs } from "node:util";
+import { runCli, UsageError } from "./cli";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { BUDGET_BYTES, FIRMWARE_BUNDLE, buildFirmware } from "./build";
@@ -14,8 +15,6 @@ import { checkPort, hex, writeFiles } from "./device-link";
 const USAGE = `usage: npm run flash -- --port DEV [--config FILE]
   --port DEV       the ESP32's USB serial port, e.g. /dev/ttyUSB0 (Espruino must be installed: README.md, section 3)
   --config FILE    the configuration to write (default han.json; npm run configure makes it)`;
-
-class UsageError extends Error {}
 
 function say(line: string): void {
   console.log("flash: " + line);
@@ -88,14 +87,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
-  if (e instanceof UsageError) {
-    console.error(`flash: ${e.message}\n${USAGE}`);
-    process.exitCode = 2;
-  } else if ((e as { userFacing?: boolean }).userFacing) {
-    console.error(`flash: ${(e as Error).message}`);
-    process.exitCode = 1;
-  } else {
-    throw e;
-  }
-});
+runCli("flash", () => main(process.argv.slice(2)), USAGE);

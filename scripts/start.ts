@@ -2,6 +2,7 @@
 // feeds the firmware bundle running in the ESP32 emulator, which publishes to an MQTT broker (an embedded one
 // unless --broker names another), and a live view shows the readings as they arrive.
 import { parseArgs } from "node:util";
+import { runCli, UsageError } from "./cli";
 import { readFileSync } from "node:fs";
 import net from "node:net";
 import mqtt from "mqtt";
@@ -24,8 +25,6 @@ const USAGE = `usage: npm start -- [options]
   --seed N                       the simulated household (default 1)`;
 
 const EMULATED_WIFI = { ssid: "emulated-ap", password: "emulated-wifi" };
-
-class UsageError extends Error {}
 
 async function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -60,9 +59,9 @@ function options(argv: string[]) {
     serial: parsed.serial, speed, seconds, config: parsed.config, seed: Number(parsed.seed || 1) };
 }
 
-async function main(argv: string[]): Promise<void> {
+async function main(argv: string[]): Promise<number> {
   const o = options(argv);
-  if (o.help) { console.log(USAGE); return; }
+  if (o.help) { console.log(USAGE); return 0; }
   const build = buildFirmware();
   console.error(`firmware: ${build.bytes} bytes` + (build.bytes > BUDGET_BYTES ? ` (over the ${BUDGET_BYTES}-byte budget)` : ""));
 
@@ -110,14 +109,8 @@ async function main(argv: string[]): Promise<void> {
   await new Promise<void>((resolve) => viewer.end(false, {}, () => resolve()));
   if (broker) await broker.close();
   const errors = emulator.console.lines.filter((l) => /Uncaught|OUT OF MEMORY/.test(l));
-  if (errors.length > 0) {
-    for (const e of errors) console.error(`device: ${e}`);
-    process.exitCode = 1;
-  }
+  for (const e of errors) console.error(`device: ${e}`);
+  return errors.length > 0 ? 1 : 0;
 }
 
-main(process.argv.slice(2)).catch((e) => {
-  if (!(e instanceof UsageError)) throw e;
-  console.error(`start: ${e.message}\n${USAGE}`);
-  process.exitCode = 2;
-});
+runCli("start", () => main(process.argv.slice(2)), USAGE);
