@@ -1,8 +1,7 @@
 // The configuration file in Storage, written by `npm run configure` / `npm run flash`. Read raw first (the
 // console password must lock the door before anything else happens), validated second.
 import { validateConfig, Config } from "../lib/config/validate";
-
-export const CONFIG_FILE = "han.json";
+import { CONFIG_STORE } from "../lib/device";
 
 export interface StoredConfig {
   /** The parsed JSON, whatever it holds; null when missing or not JSON. */
@@ -12,15 +11,15 @@ export interface StoredConfig {
 }
 
 export function readStoredConfig(): StoredConfig {
-  const text = require("Storage").read(CONFIG_FILE);
+  const text = require("Storage").read(CONFIG_STORE);
   if (text === undefined) {
-    return { raw: null, config: null, errors: ["no configuration: Storage file " + CONFIG_FILE + " is missing (run npm run configure)"] };
+    return { raw: null, config: null, errors: ["no configuration: Storage file " + CONFIG_STORE + " is missing (run npm run configure)"] };
   }
   let raw: { [key: string]: unknown };
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    return { raw: null, config: null, errors: [CONFIG_FILE + ": not valid JSON"] };
+    return { raw: null, config: null, errors: [CONFIG_STORE + ": not valid JSON"] };
   }
   const result = validateConfig(raw);
   return { raw, config: result.config, errors: result.errors };
