@@ -8,6 +8,13 @@ export function toBytes(chunk: string | Uint8Array): Uint8Array {
   return out;
 }
 
+/** The inverse: bytes as a binary string, one char per byte (as Espruino's sockets and strings hold them). */
+export function toBinaryString(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+  return s;
+}
+
 const HEX = "0123456789abcdef";
 
 export function toHex(bytes: Uint8Array, start?: number, end?: number): string {

@@ -4,7 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, createHmac } from "node:crypto";
 import { CommandHandler, signCommand, signedText } from "../lib/remote/commands";
-import { hmacSha256, binaryToHex } from "../lib/remote/hmac";
+import { hmacSha256 } from "../lib/remote/hmac";
+import { toBytes, toHex } from "../lib/bytes";
 import { commandPayload } from "../scripts/command";
 
 const sha256 = (s: string) => createHash("sha256").update(Buffer.from(s, "latin1")).digest("latin1");
@@ -33,7 +34,7 @@ function setup(configChanges: boolean, secret: string | undefined = SECRET) {
 test("the HMAC is RFC 2104 HMAC-SHA256, short and long keys alike", () => {
   for (const key of ["k", SECRET, "x".repeat(100)]) {
     const msg = signedText("set", 7, { "output.rawTopic": true });
-    assert.equal(binaryToHex(hmacSha256(sha256, key, msg)), createHmac("sha256", Buffer.from(key, "latin1"))
+    assert.equal(toHex(toBytes(hmacSha256(sha256, key, msg))), createHmac("sha256", Buffer.from(key, "latin1"))
       .update(Buffer.from(msg, "latin1")).digest("hex"));
   }
 });

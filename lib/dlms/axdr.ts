@@ -1,6 +1,8 @@
 // A-XDR decoding of DLMS Data values (han-spec.md 3.3), with hard bounds: no read past the end, a nesting
 // limit, and element counts checked against the bytes left, so that a hostile frame cannot cost memory.
 
+import { toBinaryString } from "../bytes";
+
 export const T_NULL = 0x00;
 export const T_ARRAY = 0x01;
 export const T_STRUCTURE = 0x02;
@@ -85,12 +87,6 @@ function take(c: Cursor, n: number): Uint8Array {
   return out;
 }
 
-function chars(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
-  return s;
-}
-
 function float(c: Cursor, n: number): number {
   const raw = take(c, n);
   const view = new DataView(raw.buffer, raw.byteOffset, n);
@@ -118,7 +114,7 @@ export function readData(c: Cursor, depth: number): AxdrNode {
     case T_UINT32: return { tag, value: uint(c, 4) };
     case T_OCTET_STRING: return { tag, value: take(c, axdrLength(c)) };
     case T_VISIBLE_STRING:
-    case T_UTF8_STRING: return { tag, value: chars(take(c, axdrLength(c))) };
+    case T_UTF8_STRING: return { tag, value: toBinaryString(take(c, axdrLength(c))) };
     case T_BCD: {
       const b = u8(c);
       return { tag, value: (b >> 4) * 10 + (b & 15) };

@@ -6,6 +6,7 @@ import { ReadingBuilder } from "./reading-builder";
 import { walkObisElements, isObisCode } from "./obis-elements";
 import { kaifaScaling, kamstrupScaling, noScaling } from "./implied-scaling";
 import type { ScalingProfile } from "../scaling";
+import { toBinaryString } from "../bytes";
 
 export interface Layout {
   name: string;
@@ -19,10 +20,7 @@ function textOf(node: AxdrNode | undefined): string {
   if (!node) return "";
   if (typeof node.value === "string") return node.value;
   if (node.tag !== T_OCTET_STRING) return "";
-  const bytes = node.value as Uint8Array;
-  let s = "";
-  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
-  return s;
+  return toBinaryString(node.value as Uint8Array);
 }
 
 function itemsOf(body: AxdrNode): AxdrNode[] {

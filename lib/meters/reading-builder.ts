@@ -7,7 +7,7 @@ import { obisMeaning, identitySlot } from "../obis";
 import { listKind } from "../reading";
 import type { Reading, Unit, MeterClock } from "../reading";
 import type { ScalingProfile } from "../scaling";
-import { toHex } from "../bytes";
+import { toHex, toBinaryString } from "../bytes";
 
 /** DLMS unit enumeration (Blue Book 4.3.2) for the units a HAN list carries. */
 const UNITS: { [code: number]: Unit } = { 27: "W", 28: "VA", 29: "var", 30: "Wh", 31: "VAh", 32: "varh", 33: "A",
@@ -39,10 +39,7 @@ function text(node: AxdrNode): string | null {
   if (typeof node.value === "string") return node.value;
   if (node.tag === T_OCTET_STRING) {
     const bytes = node.value as Uint8Array;
-    if (!printable(bytes)) return toHex(bytes);
-    let s = "";
-    for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
-    return s;
+    return printable(bytes) ? toBinaryString(bytes) : toHex(bytes);
   }
   return null;
 }

@@ -11,6 +11,7 @@ import {
   SUBACK, SUBACK_FAILURE, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE, packetName,
 } from "./constants";
 import type { Packet } from "./packets";
+import { toBinaryString } from "../bytes";
 
 export const DEFAULT_MAX_PACKET_SIZE = 4096;
 
@@ -134,13 +135,6 @@ function decodePacket(first: number, s: string, start: number, end: number): Pac
   return p === null ? "malformed " + packetName(type) : p;
 }
 
-/** Bytes to a binary string, for callers that hold a Uint8Array. */
-function binaryString(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i++) out += String.fromCharCode(bytes[i]);
-  return out;
-}
-
 export class PacketParser {
   /** Malformed or oversize packets seen. */
   errors = 0;
@@ -157,7 +151,7 @@ export class PacketParser {
 
   /** Takes the next chunk. Returns null, or an error text when the stream holds a malformed or oversize packet. */
   feed(chunk: string | Uint8Array): string | null {
-    const data = typeof chunk === "string" ? chunk : binaryString(chunk);
+    const data = typeof chunk === "string" ? chunk : toBinaryString(chunk);
     const s = this.buf.length > 0 ? this.buf + data : data;
     const generation = this.generation;
     let pos = 0;

@@ -2,7 +2,8 @@
 // (blink the LED) for anyone the broker lets publish there; "reboot" and "set" (configuration changes, off unless
 // enabled) only with an HMAC over the command and a counter that must grow, so a recorded command cannot be
 // replayed. A refused command is counted and logged, never applied.
-import { hmacSha256, binaryToHex, sameText, Sha256 } from "./hmac";
+import { hmacSha256, sameText, Sha256 } from "./hmac";
+import { toBytes, toHex } from "../bytes";
 
 export interface CommandActions {
   diag(): void;
@@ -29,7 +30,7 @@ export function signedText(cmd: string, counter: number, changes: unknown): stri
 }
 
 export function signCommand(sha256: Sha256, secret: string, cmd: string, counter: number, changes: unknown): string {
-  return binaryToHex(hmacSha256(sha256, secret, signedText(cmd, counter, changes)));
+  return toHex(toBytes(hmacSha256(sha256, secret, signedText(cmd, counter, changes))));
 }
 
 export class CommandHandler {

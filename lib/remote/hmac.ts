@@ -17,12 +17,6 @@ export function hmacSha256(sha256: Sha256, key: string, message: string): string
   return sha256(xorPad(k, 0x5c) + sha256(xorPad(k, 0x36) + message));
 }
 
-export function binaryToHex(s: string): string {
-  let out = "";
-  for (let i = 0; i < s.length; i++) out += (s.charCodeAt(i) < 16 ? "0" : "") + s.charCodeAt(i).toString(16);
-  return out;
-}
-
 /** Compares without stopping at the first difference, so the time taken tells nothing about the secret. */
 export function sameText(a: string, b: string): boolean {
   if (a.length !== b.length) return false;

@@ -8,6 +8,7 @@ import { civilTime, cetOffsetMinutes, isEuSummerTime } from "./wallclock";
 import { obisBytes, obisMeaning, identitySlot } from "../obis";
 import { T_INT16, T_UINT16, T_UINT32, T_UINT64 } from "../dlms/axdr";
 import { listKind } from "../reading";
+import { toHex } from "../bytes";
 import type { ListKind, Unit } from "../reading";
 
 export type Maker = "aidon" | "embriq" | "kaifa" | "kamstrup" | "generic";
@@ -504,12 +505,6 @@ export interface ExpectedReading {
   clockRaw: string | null;
 }
 
-function hex(bytes: number[]): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i++) s += (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
-  return s;
-}
-
 /** Identity strings as a reader shows them: trailing padding (Embriq's NULs) dropped. */
 function unpadded(s: string): string {
   let end = s.length;
@@ -522,7 +517,7 @@ export function expectedReading(input: ListInput): ExpectedReading {
   const plan = planOf(input);
   const p = plan.profile;
   const out: ExpectedReading = { list: 1, values: {}, meter: { id: null, type: null, list_version: null },
-    clockRaw: headerTime(p, input) === "none" ? null : hex(cosemDateTime(input.clock)) };
+    clockRaw: headerTime(p, input) === "none" ? null : toHex(new Uint8Array(cosemDateTime(input.clock))) };
   for (let i = 0; i < plan.entries.length; i++) {
     const e = plan.entries[i];
     if (e.send === "null") continue;
@@ -533,7 +528,7 @@ export function expectedReading(input: ListInput): ExpectedReading {
     } else if (e.code !== null || p.style === "positional") {
       // Bare items other than the list id and Kaifa's positions carry no OBIS code to name them; readers skip them.
       const slot = e.code === null ? e.item : identitySlot(e.code);
-      if (slot === "clock") out.clockRaw = hex(cosemDateTime(input.clock));
+      if (slot === "clock") out.clockRaw = toHex(new Uint8Array(cosemDateTime(input.clock)));
       else if (slot === "type") out.meter.type = unpadded(identityText(p, input, e.item));
       else if (slot === "id") {
         out.meter.id = p.numericId ? "" + parseInt(input.meterId, 10) : unpadded(identityText(p, input, e.item));
