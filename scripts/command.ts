@@ -7,8 +7,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import mqtt from "mqtt";
 import { signCommand } from "../lib/remote/commands";
-import { SCHEMA } from "../lib/config/schema";
-import { parseValue } from "./config-values";
+import { parseAssignment } from "./config-values";
 
 const USAGE = `usage: npm run command -- --broker URL --base han/DEVICE [--user U --password P] [--secret S] COMMAND
   COMMAND: diag | identify | reboot | set PATH=VALUE [PATH=VALUE ...]
@@ -47,10 +46,9 @@ function main(): number {
     if (!o.secret) { console.error("command: set needs --secret (the device's remote.secret)"); return 2; }
     changes = {};
     for (const assignment of rest) {
-      const eq = assignment.indexOf("=");
-      const field = SCHEMA.find((f) => f.path === assignment.slice(0, Math.max(eq, 0)));
-      if (!field) { console.error(`command: ${assignment}: no such field (npm run configure -- --fields)`); return 2; }
-      changes[field.path] = parseValue(field, assignment.slice(eq + 1));
+      const parsed = parseAssignment(assignment);
+      if (!parsed) { console.error(`command: ${assignment}: no such field (npm run configure -- --fields)`); return 2; }
+      changes[parsed.path] = parsed.value;
     }
     if (Object.keys(changes).length === 0) { console.error("command: set needs PATH=VALUE"); return 2; }
   }

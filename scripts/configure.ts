@@ -7,10 +7,10 @@ import { runCli, UsageError } from "./cli";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { SCHEMA } from "../lib/config/schema";
-import { validateConfig, accepted, checkField, redacted } from "../lib/config/validate";
+import { validateConfig, accepted, checkField, redacted, getPath, setPath, Tree } from "../lib/config/validate";
 import { FIELD_HELP } from "./config-help";
 import { CONFIG_STORE } from "../lib/device";
-import { parseValue } from "./config-values";
+import { parseValue, parseAssignment } from "./config-values";
 import { hex, pushFile } from "./device-link";
 
 const USAGE = `usage: npm run configure -- [options]
@@ -21,23 +21,6 @@ const USAGE = `usage: npm run configure -- [options]
   --yes                   ask nothing: use the file, the flags and the defaults
   --push --port DEV       also write it to the device on DEV (then restart the device)
   --fields                list every field with what it accepts`;
-
-type Tree = { [key: string]: unknown };
-
-function setPath(tree: Tree, path: string, value: unknown): void {
-  const parts = path.split(".");
-  let node = tree;
-  for (let i = 0; i < parts.length - 1; i++) {
-    if (typeof node[parts[i]] !== "object" || node[parts[i]] === null) node[parts[i]] = {};
-    node = node[parts[i]] as Tree;
-  }
-  node[parts[parts.length - 1]] = value;
-}
-
-function getPath(tree: Tree, path: string): unknown {
-  return path.split(".").reduce<unknown>((n, p) => (n && typeof n === "object" ? (n as Tree)[p] : undefined), tree);
-}
-
 
 async function ask(tree: Tree): Promise<void> {
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: !!process.stdin.isTTY });
@@ -98,11 +81,12 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   for (const assignment of o.set || []) {
-    const eq = assignment.indexOf("=");
-    const path = eq > 0 ? assignment.slice(0, eq) : "";
-    const f = SCHEMA.find((x) => x.path === path);
-    if (!f) throw new UsageError(`--set ${assignment}: no field "${path}" (npm run configure -- --fields lists them)`);
-    setPath(tree, path, parseValue(f, assignment.slice(eq + 1)));
+    const parsed = parseAssignment(assignment);
+    if (!parsed) {
+      const path = assignment.indexOf("=") > 0 ? assignment.slice(0, assignment.indexOf("=")) : "";
+      throw new UsageError(`--set ${assignment}: no field "${path}" (npm run configure -- --fields lists them)`);
+    }
+    setPath(tree, parsed.path, parsed.value);
   }
   if (!o.yes) await ask(tree);
   const { config, errors } = validateConfig(tree);

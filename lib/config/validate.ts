@@ -21,13 +21,15 @@ export interface ValidationResult {
   errors: string[];
 }
 
-type Tree = { [key: string]: unknown };
+/** A configuration as parsed JSON, before or after validation. */
+export type Tree = { [key: string]: unknown };
 
 function isObject(v: unknown): v is Tree {
   return typeof v === "object" && v !== null && !(v instanceof Array);
 }
 
-function getPath(tree: Tree, path: string): unknown {
+/** The value at a dotted path ("mqtt.url"), or undefined. */
+export function getPath(tree: Tree, path: string): unknown {
   const parts = path.split(".");
   let node: unknown = tree;
   for (let i = 0; i < parts.length; i++) {
@@ -37,7 +39,8 @@ function getPath(tree: Tree, path: string): unknown {
   return node;
 }
 
-function setPath(tree: Tree, path: string, value: unknown): void {
+/** Sets the value at a dotted path, making the groups on the way. */
+export function setPath(tree: Tree, path: string, value: unknown): void {
   const parts = path.split(".");
   let node = tree;
   for (let i = 0; i < parts.length - 1; i++) {
