@@ -2,10 +2,9 @@
 // the way of JSON keys), and a size budget that fails the build when exceeded.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { runScript } from "./support/run-script";
 import { buildFirmware, BUDGET_BYTES } from "../scripts/build";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const build = buildFirmware(Number.MAX_SAFE_INTEGER);
 
 test("the firmware bundle has no construct Espruino lacks and is plain ASCII", () => {
@@ -17,10 +16,10 @@ test("the firmware bundle has no construct Espruino lacks and is plain ASCII", (
   }
 });
 
-test("a bundle over its budget is a build problem, and `npm run build` fails on it", () => {
+test("a bundle over its budget is a build problem, and `npm run build` fails on it", async () => {
   const small = buildFirmware(1000);
   assert.ok(small.problems.some((p) => /over the budget of 1000/.test(p)));
-  const r = spawnSync(process.execPath, ["--import", "tsx", "scripts/build.ts"], { cwd: ROOT, encoding: "utf8" });
+  const r = await runScript("scripts/build.ts", []);
   assert.match(r.stdout, /dist\/firmware\.js: \d+ bytes/);
-  assert.equal(r.status, build.bytes > BUDGET_BYTES ? 1 : 0, r.stderr);
+  assert.equal(r.code, build.bytes > BUDGET_BYTES ? 1 : 0, r.stderr);
 });

@@ -2,18 +2,15 @@
 // produce readings on the screen, and --for ends it cleanly.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-
-const ROOT = new URL("..", import.meta.url).pathname;
+import { runScript } from "./support/run-script";
 
 function start(args: string[]) {
-  return spawnSync(process.execPath, ["--import", "tsx", "scripts/start.ts", ...args],
-    { cwd: ROOT, encoding: "utf8", timeout: 120000 });
+  return runScript("scripts/start.ts", args);
 }
 
-test("five simulated minutes of a 1-phase Kaifa meter show power, instant values and diagnostics", () => {
-  const r = start(["--meter", "kaifa", "-1p", "--speed", "300", "--for", "300"]);
-  assert.equal(r.status, 0, r.stderr);
+test("five simulated minutes of a 1-phase Kaifa meter show power, instant values and diagnostics", { timeout: 120000 }, async () => {
+  const r = await start(["--meter", "kaifa", "-1p", "--speed", "300", "--for", "300"]);
+  assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /broker: mqtt:\/\/127\.0\.0\.1:\d+ \(embedded/);
   const lines = r.stdout.trim().split("\n");
   const of = (suffix: string) => lines.filter((l) => l.includes(" han/emulated/" + suffix + " "));
@@ -25,10 +22,10 @@ test("five simulated minutes of a 1-phase Kaifa meter show power, instant values
   assert.equal(of("status")[0].split(" ").at(-1), "online");
 });
 
-test("bad options are refused with the usage", () => {
+test("bad options are refused with the usage", async () => {
   for (const args of [["--meter", "landis"], ["--speed", "0"], ["--for", "-1"], ["--broker", "http://x"]]) {
-    const r = start(args);
-    assert.equal(r.status, 2, args.join(" "));
+    const r = await start(args);
+    assert.equal(r.code, 2, args.join(" "));
     assert.match(r.stderr, /^start: .*\nusage: npm start/);
   }
 });

@@ -12,7 +12,7 @@ export interface ScriptRun {
 
 export interface ScriptOptions {
   /** Written to its standard input, which is then closed. */
-  input?: string;
+  input?: string | Buffer;
   /** Called with each chunk of standard output as it comes. */
   onStdout?: (text: string) => void;
 }
