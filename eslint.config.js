@@ -1,6 +1,7 @@
 // The Espruino compatibility lint: everything in lib/ and firmware/ runs on the device, whose interpreter lacks
 // syntax and APIs that TypeScript and esbuild happily pass through (../shared/docs/espruino.md, A2).
 import tseslint from "typescript-eslint";
+import { regexProblem } from "./scripts/espruino/regex-support.js";
 
 const espruinoSyntax = [
   ["AssignmentPattern", "default values and default parameters"],
@@ -18,12 +19,12 @@ const espruinoSyntax = [
   ["PrivateIdentifier", "#private fields (esbuild lowers them to WeakMap)"],
   ["ClassDeclaration[superClass.name='Error']", "classes extending Error"],
   ["ClassExpression[superClass.name='Error']", "classes extending Error"],
-  ["Literal[regex.pattern=/\\{\\d|\\(\\?[=!<]/]", "regex numeric quantifiers and lookaround (they silently never match)"],
   ["TSParameterProperty[parameter.type='AssignmentPattern']", "parameter properties with defaults"],
   ["ForOfStatement > VariableDeclaration.left > VariableDeclarator > ObjectPattern", "destructuring"],
   ["ForStatement[init.kind='let'] > :not(VariableDeclaration) :matches(FunctionExpression, ArrowFunctionExpression)",
     "closures inside `for (let ...)` loops (every iteration shares one binding); use forEach or a helper function"],
-  ["TSEnumDeclaration", "enums (esbuild emits an IIFE with computed assignments that depends on ordering)"],
+  ["TSEnumDeclaration:not([const=true])", "enums (esbuild emits an IIFE with computed assignments that depends on ordering); a module's own `const enum` is inlined and leaves nothing behind"],
+  ["ExportNamedDeclaration > TSEnumDeclaration", "exported enums (esbuild keeps an exported `const enum` as an object built by an IIFE)"],
 ].map(function (pair) {
   return { selector: pair[0], message: "Espruino does not support " + pair[1] + "." };
 });
@@ -57,6 +58,33 @@ const missingMethods = ["flat", "flatMap", "at", "copyWithin", "reduceRight", "t
     message: "." + name + "() does not exist on Espruino." };
 });
 
+/** Regular expressions, as literals or `RegExp("...")` with a literal string, checked against what Espruino's
+ *  engine can match (scripts/espruino/regex-support.js). */
+const regexRule = {
+  meta: { type: "problem", schema: [] },
+  create(context) {
+    function check(node, pattern, flags) {
+      const problem = regexProblem(pattern, flags);
+      if (problem) context.report({ node, message: "Espruino's regular expressions do not support " + problem + "." });
+    }
+    function constructed(node) {
+      const args = node.arguments;
+      if (node.callee.type !== "Identifier" || node.callee.name !== "RegExp" || args.length === 0) return;
+      const flags = args[1];
+      if (args[0].type === "Literal" && typeof args[0].value === "string") {
+        check(node, args[0].value, flags && flags.type === "Literal" ? String(flags.value) : "");
+      }
+    }
+    return {
+      Literal(node) {
+        if (node.regex) check(node, node.regex.pattern, node.regex.flags);
+      },
+      NewExpression: constructed,
+      CallExpression: constructed,
+    };
+  },
+};
+
 // lib/ also runs in Node, where `process` means something else; only the firmware may use Espruino's.
 const nodeOnly = [{ name: "process", message: "lib/ must not depend on the host: pass what it needs in." }];
 
@@ -65,8 +93,9 @@ export default [
   {
     files: ["lib/**/*.ts", "firmware/**/*.ts"],
     languageOptions: { parser: tseslint.parser, ecmaVersion: 2022, sourceType: "module" },
-    plugins: { "@typescript-eslint": tseslint.plugin },
+    plugins: { "@typescript-eslint": tseslint.plugin, espruino: { rules: { regex: regexRule } } },
     rules: {
+      "espruino/regex": "error",
       "no-use-before-define": "off",
       "@typescript-eslint/no-use-before-define": ["error", { functions: true, classes: true, variables: true }],
       "no-loop-func": "error",

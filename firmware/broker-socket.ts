@@ -2,31 +2,31 @@
 // connection through the callback of connect(); the client listens for a "connect" event, which this provides.
 import type { MqttSocket } from "../lib/mqtt/client";
 import type { Listener } from "../lib/mqtt/emitter";
+import { certificatesDer, parseBrokerUrl } from "../lib/config/formats";
 
-export interface BrokerAddress {
-  tls: boolean;
-  host: string;
-  port: number;
-}
-
-export function parseBrokerUrl(url: string): BrokerAddress {
-  const tls = url.indexOf("mqtts://") === 0;
-  const rest = url.substr(tls ? 8 : 7).replace(/\/$/, "");
-  const colon = rest.indexOf(":");
-  const port = colon > 0 ? parseInt(rest.substr(colon + 1), 10) : (tls ? 8883 : 1883);
-  return { tls, host: colon > 0 ? rest.substr(0, colon) : rest, port };
-}
-
+/** Espruino's tls.connect takes `ca` as DER bytes: given PEM text it throws "mbedtls_x509_crt_parse of 'ca':
+ *  Invalid format" (and a string of 100 characters or fewer would be read as a file name). The configuration
+ *  holds PEM, checked at validation, so it is converted once here. */
 export function brokerConnector(url: string, ca: string | undefined): () => MqttSocket {
   const address = parseBrokerUrl(url);
+  if (!address) throw new Error("mqtt.url: not a broker URL: " + url);
+  const der = address.tls && ca ? certificatesDer(ca) : null;
   return function (): MqttSocket {
     const onConnect: Listener[] = [];
     const options: { host: string; port: number; ca?: string } = { host: address.host, port: address.port };
-    if (address.tls && ca) options.ca = ca;
+    if (der) options.ca = der;
     const transport = address.tls ? require("tls") : require("net");
-    const socket = transport.connect(options, () => {
-      for (let i = 0; i < onConnect.length; i++) onConnect[i]();
-    });
+    let socket: EspruinoSocket;
+    try {
+      socket = transport.connect(options, () => {
+        for (let i = 0; i < onConnect.length; i++) onConnect[i]();
+      });
+    } catch (e) {
+      // mbedtls names the option 'ca'; the installer knows it as mqtt.ca.
+      const text = "" + (e as { message?: unknown }).message;
+      if (text.indexOf("'ca'") < 0) throw e;
+      throw new Error("mqtt.ca: the device cannot load the certificate (" + text + ")");
+    }
     return {
       write (data: string) { socket.write(data); },
       end () { socket.end(); },

@@ -3,8 +3,8 @@
 
 interface EspruinoSerial {
   setup(baud: number, options: { rx: number; tx: number; bytesize: number; parity: string | null; stopbits: number }): void;
-  on(event: "data", fn: (data: string) => void): void;
-  removeAllListeners(event: string): void;
+  /** What arrived while no 'data' listener was set (Espruino keeps up to 512 bytes), as a binary string. */
+  read(): string;
 }
 
 interface EspruinoConsoleDevice {
@@ -22,6 +22,8 @@ interface EspruinoE {
   on(event: "errorFlag", fn: (flags: string[]) => void): void;
   /** Bytes as a binary string. */
   toString(bytes: Uint8Array): string;
+  /** A binary string as bytes, natively. */
+  toUint8Array(data: string): Uint8Array;
 }
 
 interface EspruinoCrypto {
@@ -43,8 +45,10 @@ interface EspruinoWifi {
   connect(ssid: string, options: { password: string }, callback: (error: string | null) => void): void;
   disconnect(callback?: () => void): void;
   on(event: "connected" | "disconnected", fn: (details?: any) => void): void;
-  getDetails(): { rssi?: number; status?: string };
-  setSNTP(server: string, tzOffset: number): void;
+  /** `station` is "connected" or the last disconnect reason; the access point's fields only while connected. */
+  getStatus(): { station: string; ssid?: string; rssi?: number; channel?: number };
+  /** `zone` is a POSIX TZ string ("UTC0"): the ESP32 port throws on a number. */
+  setSNTP(server: string, zone: string): void;
   setHostname(name: string): void;
 }
 
@@ -76,7 +80,9 @@ declare function getSerial(): string;
 declare function getTime(): number;
 declare function setTimeout(fn: () => void, ms: number): number;
 declare function clearTimeout(id: unknown): void;
+declare function setInterval(fn: () => void, ms: number): number;
+declare function clearInterval(id: unknown): void;
 declare function print(text: string): void;
 declare function reset(): void;
 declare function load(): void;
-declare const process: { memory(): { free: number; total: number } };
+declare const process: { memory(): { free: number; usage: number; total: number } };

@@ -3,8 +3,11 @@
 import { ConsoleGuard } from "../lib/console-guard";
 import { systemClock } from "../lib/mqtt/clock";
 
-/** An unlocked console locks itself again after this long, in case the installer leaves without rebooting. */
-const UNLOCKED_FOR = 30 * 60000;
+/** Written in where used: a module's own top-level consts would each hold device variables. */
+const enum Door {
+  /** An unlocked console locks itself again after this long, in case the installer leaves without rebooting. */
+  UNLOCKED_FOR = 30 * 60000,
+}
 
 export function closeTelnet(): void {
   try {
@@ -27,7 +30,7 @@ function openTheConsole(guard: ConsoleGuard): void {
   setTimeout(() => {
     guardTheConsole(guard);
     guard.lock();
-  }, UNLOCKED_FOR);
+  }, Door.UNLOCKED_FOR);
 }
 
 /** Puts the password prompt of lib/console-guard.ts in front of the USB console until the password is typed.

@@ -18,8 +18,9 @@ export function keepWifiUp(ssid: string, password: string, ntpServer: string, ho
     up: false,
     reconnects: 0,
     rssi () {
-      const d = wifi.getDetails();
-      return link.up && typeof d.rssi === "number" ? d.rssi : null;
+      // The ESP32 port reports the signal in getStatus(), and only while associated; getDetails() has none.
+      const s = wifi.getStatus();
+      return link.up && typeof s.rssi === "number" ? s.rssi : null;
     },
   };
   let pending = false;
@@ -41,7 +42,8 @@ export function keepWifiUp(ssid: string, password: string, ntpServer: string, ho
   wifi.on("connected", () => {
     link.up = true;
     backoff.reset();
-    wifi.setSNTP(ntpServer, 0);
+    // The ESP32 port takes the zone as a POSIX TZ string and throws on a number; the firmware keeps UTC.
+    wifi.setSNTP(ntpServer, "UTC0");
     onUp();
   });
   wifi.on("disconnected", () => { retry(); });

@@ -8,10 +8,14 @@ export function toBytes(chunk: string | Uint8Array): Uint8Array {
   return out;
 }
 
-/** The inverse: bytes as a binary string, one char per byte (as Espruino's sockets and strings hold them). */
+/** The inverse: bytes as a binary string, one char per byte (as Espruino's sockets and strings hold them). One
+ *  native call per 256 bytes rather than an interpreted step per byte: Espruino's apply takes at most 256
+ *  arguments, and its subarray does not stop at the end by itself. */
 export function toBinaryString(bytes: Uint8Array): string {
   let s = "";
-  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+  for (let i = 0; i < bytes.length; i += 256) {
+    s += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(i + 256, bytes.length)) as unknown as number[]);
+  }
   return s;
 }
 

@@ -4,11 +4,23 @@
 import type { Clock } from "./mqtt/clock";
 import { sameText } from "./remote/hmac";
 
-/** Longest line kept while typing: a password longer than this cannot be right, and input must not grow. */
-const MAX_LINE = 64;
-const FREE_ATTEMPTS = 3;
-const FIRST_WAIT = 5000;
-const LONGEST_WAIT = 3600000;
+/** Numbers written in where they are used (a module's own top-level consts would each hold device variables).
+ *  MAX_LINE: longest line kept while typing: a password longer than this cannot be right, and input must not
+ *  grow. */
+const enum Limit {
+  MAX_LINE = 64,
+  FREE_ATTEMPTS = 3,
+  FIRST_WAIT = 5000,
+  LONGEST_WAIT = 3600000,
+}
+
+/** Wait before the next attempt after `failures` wrong passwords, in ms. A function of the module, not a static
+ *  method: the bundle turns the class into a class expression, and Espruino's class expressions cannot refer to
+ *  their own name. */
+export function delayAfter(failures: number): number {
+  if (failures < Limit.FREE_ATTEMPTS) return 0;
+  return Math.min(Limit.LONGEST_WAIT, Limit.FIRST_WAIT * Math.pow(2, failures - Limit.FREE_ATTEMPTS));
+}
 
 export interface GuardIO {
   write(text: string): void;
@@ -42,12 +54,6 @@ export class ConsoleGuard {
     this.waitMs = 0;
   }
 
-  /** Wait before the next attempt after `failures` wrong passwords, in ms. */
-  static delayAfter(failures: number): number {
-    if (failures < FREE_ATTEMPTS) return 0;
-    return Math.min(LONGEST_WAIT, FIRST_WAIT * Math.pow(2, failures - FREE_ATTEMPTS));
-  }
-
   prompt(): void {
     this.io.write("\r\nConsole locked. Password: ");
   }
@@ -61,9 +67,11 @@ export class ConsoleGuard {
         if (this.line.length > 0 || c === "\r") this.attempt();
       } else if (c === "\x03") {
         // Ctrl-C starts the line again, as at any prompt: the host tools send it first, to clear whatever a broken
-        // upload left half-typed. Other control characters are no part of a password.
+        // upload left half-typed, and the prompt it brings back tells them the console is locked. Other control
+        // characters are no part of a password.
         this.line = "";
-      } else if (c >= " " && this.line.length < MAX_LINE) {
+        this.prompt();
+      } else if (c >= " " && this.line.length < Limit.MAX_LINE) {
         this.line += c;
       }
       if (!this.locked) return;
@@ -88,7 +96,7 @@ export class ConsoleGuard {
       return;
     }
     this.failures++;
-    const wait = ConsoleGuard.delayAfter(this.failures);
+    const wait = delayAfter(this.failures);
     if (wait > 0) {
       this.waiting = true;
       this.waitUntil = now + wait;

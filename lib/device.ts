@@ -14,8 +14,8 @@ import type { Sha256 } from "./remote/hmac";
 /** What the device needs from the hardware: Espruino on the ESP32, or the emulator. */
 export interface Platform {
   clock: Clock;
-  /** (Re)opens the HAN UART with a setting; chunks arrive as binary strings. */
-  openSerial(setting: SerialSetting, onData: (chunk: string) => void): void;
+  /** (Re)opens the HAN UART with a setting; chunks arrive as bytes, or as binary strings. */
+  openSerial(setting: SerialSetting, onData: (chunk: Uint8Array | string) => void): void;
   /** A new connection to the configured broker. */
   connect(): MqttSocket;
   rssi(): number | null;
@@ -36,20 +36,22 @@ export interface Platform {
 
 /** Storage file of the configuration, written by `npm run configure` and by remote configuration changes. */
 export const CONFIG_STORE = "han.json";
-/** Storage file of the highest command counter accepted. */
-const COUNTER_STORE = "han.cmdctr";
+/** Written in where used: a module's own top-level consts would each hold device variables. */
+const enum Tuning {
+  /** Storage file of the highest command counter accepted. */
+  COUNTER_STORE = "han.cmdctr",
+  /** Storage file of the serial setting that worked last. */
+  SERIAL_STORE = "han.serial",
+  /** Autodetection window: longer than the slowest list period (10 s) plus the longest frame on the wire. */
+  DETECT_WINDOW = 25000,
+  /** A meter sends each frame without pauses: a quiet line ends whatever frame is still incomplete. */
+  IDLE_CHECK = 1000,
+  /** Optional topics stop below this share of free memory, and resume above the second. */
+  SHED_BELOW = 0.15,
+  RESUME_ABOVE = 0.25,
+}
 
 export const FIRMWARE_VERSION = "0.1.0";
-
-/** Storage file of the serial setting that worked last. */
-const SERIAL_STORE = "han.serial";
-/** Autodetection window: longer than the slowest list period (10 s) plus the longest frame on the wire. */
-const DETECT_WINDOW = 25000;
-/** A meter sends each frame without pauses: a quiet line ends whatever frame is still incomplete. */
-const IDLE_CHECK = 1000;
-/** Optional topics stop below this share of free memory, and resume above the second. */
-const SHED_BELOW = 0.15;
-const RESUME_ABOVE = 0.25;
 
 function every(clock: Clock, ms: number, fn: () => void): void {
   const tick = function (): void {
@@ -67,7 +69,7 @@ function fixedSetting(config: Config): SerialSetting | null {
 
 function storedSetting(platform: Platform): SerialSetting | null {
   try {
-    const text = platform.readStore(SERIAL_STORE);
+    const text = platform.readStore(Tuning.SERIAL_STORE);
     return text ? JSON.parse(text) as SerialSetting : null;
   } catch (e) {
     return null;
@@ -99,10 +101,10 @@ function publishDiag(device: Device, platform: Platform): void {
   const memory = platform.memory();
   if (memory) {
     const share = memory.free / memory.total;
-    if (share < SHED_BELOW && publisher.optionalEnabled) {
+    if (share < Tuning.SHED_BELOW && publisher.optionalEnabled) {
       publisher.optionalEnabled = false;
       publisher.log("memory low (" + memory.free + " of " + memory.total + " free): per-value and raw topics paused");
-    } else if (share > RESUME_ABOVE && !publisher.optionalEnabled) {
+    } else if (share > Tuning.RESUME_ABOVE && !publisher.optionalEnabled) {
       publisher.optionalEnabled = true;
     }
   }
@@ -115,8 +117,8 @@ function publishDiag(device: Device, platform: Platform): void {
     extra: { serial: s.baud + " " + (s.parity === "even" ? "8E1" : s.parity === "odd" ? "8O1" : "8N1"),
       serial_locked: detect.locked, serial_tried: detect.report().filter((r) => { return r.verdict !== "untried"; }),
       error_flags: device.errorFlagEvents,
-      mqtt_queued: mqtt.queued, mqtt_inflight: mqtt.inflight,
-      optional_topics: publisher.optionalEnabled, firmware: FIRMWARE_VERSION,
+      mqtt_queued: mqtt.queued, mqtt_inflight: mqtt.inflight, mqtt_connect_errors: mqtt.connectErrors,
+      optional_topics: publisher.optionalEnabled, values_refused: publisher.refusedValues, firmware: FIRMWARE_VERSION,
       commands_accepted: device.commands.accepted, commands_refused: device.commands.refused },
   }));
 }
@@ -165,8 +167,8 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
       secret: config.remote.secret,
       configChanges: config.remote.configChanges,
       sha256: platform.sha256,
-      loadCounter () { return parseInt(platform.readStore(COUNTER_STORE) || "0", 10) || 0; },
-      saveCounter (n) { platform.writeStore(COUNTER_STORE, "" + n); },
+      loadCounter () { return parseInt(platform.readStore(Tuning.COUNTER_STORE) || "0", 10) || 0; },
+      saveCounter (n) { platform.writeStore(Tuning.COUNTER_STORE, "" + n); },
       log (text) { publisher.log(text); },
     }, {
       diag () { publishDiag(device, platform); },
@@ -185,17 +187,17 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
   };
   const decoder = device.decoder;
   const detect = device.detect;
-  const feed = function (chunk: string): void { decoder.push(chunk); };
+  const feed = function (chunk: Uint8Array | string): void { decoder.push(chunk); };
   platform.openSerial(detect.current, feed);
 
   let lastBytes = 0;
-  every(clock, IDLE_CHECK, () => {
-    device.uptime += IDLE_CHECK / 1000;
+  every(clock, Tuning.IDLE_CHECK, () => {
+    device.uptime += Tuning.IDLE_CHECK / 1000;
     if (decoder.counters.bytes_in === lastBytes) decoder.flush();
     lastBytes = decoder.counters.bytes_in;
   });
 
-  every(clock, DETECT_WINDOW, () => {
+  every(clock, Tuning.DETECT_WINDOW, () => {
     const wasLocked = detect.locked;
     const next = detect.judge(decoder.counters);
     if (next) {
@@ -207,7 +209,7 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
       const s = detect.current;
       platform.print("HAN: " + s.baud + " baud, parity " + s.parity + " works");
       const stored = storedSetting(platform);
-      if (!stored || stored.baud !== s.baud || stored.parity !== s.parity) platform.writeStore(SERIAL_STORE, JSON.stringify(s));
+      if (!stored || stored.baud !== s.baud || stored.parity !== s.parity) platform.writeStore(Tuning.SERIAL_STORE, JSON.stringify(s));
     }
   });
 
@@ -216,6 +218,14 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
     else if (topic === base + "/cmd") device.commands.handle(payload);
   });
   client.on("close", (reason: string) => { device.lastError = "mqtt: " + reason; });
+  // It recurs at every attempt, and the broker may never hear of it: once per reason, on the console as well.
+  let connectError = "";
+  client.on("connectError", (reason: string) => {
+    if (reason === connectError) return;
+    connectError = reason;
+    platform.print("mqtt: cannot connect: " + reason);
+    publisher.log("mqtt: cannot connect: " + reason);
+  });
 
   every(clock, o.diagInterval * 1000, () => { publishDiag(device, platform); });
 

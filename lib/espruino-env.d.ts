@@ -26,3 +26,6 @@ interface ObjectConstructor {
 interface Math {
   sign(x: number): number;
 }
+
+/** Base64 to a binary string; Espruino and Node both have it. */
+declare function atob(data: string): string;

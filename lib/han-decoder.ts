@@ -1,13 +1,15 @@
 // The decoder: where HAN bytes enter and readings leave. Bytes -> FrameReader (HDLC) -> LLC -> Data-Notification
 // (A-XDR) -> the maker's layout -> Reading. Nothing here throws at the caller: every rejected input is counted.
-import { FrameReader, FrameCounters, newFrameCounters } from "./hdlc/frame-reader";
+import { FrameReader, FrameCounters } from "./hdlc/frame-reader";
 import { toBytes } from "./bytes";
-import { readDataNotification, DataNotification, APDU_DATA_NOTIFICATION, APDU_GENERAL_GLO_CIPHERING,
-  APDU_GENERAL_BLOCK_TRANSFER } from "./dlms/notification";
-import { detectLayout, layoutByName, Layout } from "./meters/layouts";
+import { readNotificationHeader, DataNotification } from "./dlms/notification";
+import { APDU_DATA_NOTIFICATION, APDU_GENERAL_GLO_CIPHERING, APDU_GENERAL_BLOCK_TRANSFER } from "./dlms/tags";
+import { readData } from "./dlms/axdr";
+import { detectLayout, decodeLayout, layoutMaker, LAYOUT_NAMES } from "./meters/layouts";
+import { readList } from "./meters/list-reader";
 import { ReadingBuilder } from "./meters/reading-builder";
 import type { Reading, MeterIdentity } from "./reading";
-import { ScalingProfile, DEFAULT_SCALING } from "./scaling";
+import type { ScalingProfile } from "./scaling";
 
 export interface DecoderCounters extends FrameCounters {
   readings: number;
@@ -33,20 +35,23 @@ export interface DecoderOptions {
   onError?: (why: string) => void;
 }
 
-const LLC = [0xe6, 0xe7, 0x00];
-
-/** Inputs recognised by their first byte that this decoder does not read yet. */
-const UNSUPPORTED_INPUTS: { [tag: number]: string } = {};
-UNSUPPORTED_INPUTS[APDU_GENERAL_GLO_CIPHERING] = "encrypted APDU (general-glo-ciphering)";
-UNSUPPORTED_INPUTS[APDU_GENERAL_BLOCK_TRANSFER] = "general block transfer";
-UNSUPPORTED_INPUTS[0x68] = "M-Bus long frame";
-UNSUPPORTED_INPUTS[0x2f] = "DSMR/P1 ASCII telegram";
+/** What an input is that this decoder recognises by its first byte but does not read yet; null for others. */
+function unsupported(tag: number): string | null {
+  switch (tag) {
+    case APDU_GENERAL_GLO_CIPHERING: return "encrypted APDU (general-glo-ciphering)";
+    case APDU_GENERAL_BLOCK_TRANSFER: return "general block transfer";
+    case 0x68: return "M-Bus long frame";
+    case 0x2f: return "DSMR/P1 ASCII telegram";
+    default: return null;
+  }
+}
 
 export class HanDecoder {
   counters: DecoderCounters;
   private reader: FrameReader;
   private profile: ScalingProfile;
-  private forced: Layout | null;
+  /** The layout the options force, or null to detect it. */
+  private forced: string | null;
   private options: DecoderOptions;
   /** The identity from the last list that carried one: list 1 carries none, yet its readings belong to a meter. */
   private identity: MeterIdentity | null;
@@ -54,33 +59,32 @@ export class HanDecoder {
   constructor(options: DecoderOptions) {
     this.options = options;
     this.identity = null;
+    // What the options leave out is that of a Norwegian direct-connected meter.
     const s = options.scaling || {};
-    this.profile = {
-      country: s.country || DEFAULT_SCALING.country,
-      ct: s.ct === undefined ? DEFAULT_SCALING.ct : s.ct,
-      ctRatio: s.ctRatio || DEFAULT_SCALING.ctRatio,
-    };
+    this.profile = { country: s.country || "NO", ct: s.ct === undefined ? false : s.ct, ctRatio: s.ctRatio || 1 };
     const layout = options.layout || "auto";
-    this.forced = layout === "auto" ? null : layoutByName(layout);
-    if (layout !== "auto" && !this.forced) throw new Error("unknown layout: " + layout);
+    if (layout !== "auto" && LAYOUT_NAMES.indexOf(layout) < 0) {
+      throw new Error("layout must be one of auto, " + LAYOUT_NAMES.join(", ") + "; got \"" + layout + "\"");
+    }
+    this.forced = layout === "auto" ? null : layout;
     const self = this;
     this.reader = new FrameReader({
       maxFrameSize: options.maxFrameSize,
       onMessage (info) { self.deliver(info); },
       onFrame: options.onFrame,
     });
-    const c = newFrameCounters() as DecoderCounters;
+    // The reader's counters, and the decoder's own beside them.
+    const c = this.reader.counters as DecoderCounters;
     c.readings = 0;
     c.unknown_layouts = 0;
     c.decode_errors = 0;
     c.unsupported = 0;
     this.counters = c;
-    this.reader.counters = c;
   }
 
   /** Feeds a chunk of the HDLC byte stream, split anywhere. */
   push(chunk: string | Uint8Array): void {
-    this.reader.push(toBytes(chunk));
+    this.reader.push(typeof chunk === "string" ? toBytes(chunk) : chunk);
   }
 
   /** End of input: a frame still incomplete is counted as a length error. */
@@ -97,10 +101,11 @@ export class HanDecoder {
 
   private deliver(info: Uint8Array): Reading | null {
     let start = 0;
-    if (info.length >= 3 && info[0] === LLC[0] && info[1] === LLC[1] && info[2] === LLC[2]) start = 3;
+    // The LLC header E6 E7 00.
+    if (info.length >= 3 && info[0] === 0xe6 && info[1] === 0xe7 && info[2] === 0x00) start = 3;
     const tag = info.length > start ? info[start] : -1;
     if (tag !== APDU_DATA_NOTIFICATION) {
-      const why = UNSUPPORTED_INPUTS[tag];
+      const why = unsupported(tag);
       if (why) {
         this.counters.unsupported++;
         if (this.options.onUnsupported) this.options.onUnsupported(why);
@@ -109,30 +114,30 @@ export class HanDecoder {
       }
       return null;
     }
-    let reading: Reading;
+    let reading: Reading | null = null;
     try {
-      const apdu = readDataNotification(info, start, info.length);
-      if (this.options.onNotification) this.options.onNotification(apdu);
-      const layout = this.forced || detectLayout(apdu.body);
-      if (!layout) {
-        this.counters.unknown_layouts++;
-        if (this.options.onError) this.options.onError("no known layout matches the list");
-        return null;
+      const head = readNotificationHeader(info, start, info.length);
+      // The lists as meters send them take the short way; the rest, and the tree for onNotification, the general.
+      if (!this.forced && !this.options.onNotification) reading = readList(info, head.bodyAt, info.length, this.profile, head.time);
+      if (!reading) {
+        const apdu = { invokeId: head.invokeId, time: head.time, body: readData({ bytes: info, pos: head.bodyAt, end: info.length }, 0) };
+        if (this.options.onNotification) this.options.onNotification(apdu);
+        const layout = this.forced || detectLayout(apdu.body);
+        if (!layout) {
+          this.counters.unknown_layouts++;
+          if (this.options.onError) this.options.onError("no known layout matches the list");
+          return null;
+        }
+        const builder = new ReadingBuilder(layout, this.profile);
+        decodeLayout(layout, apdu.body, builder);
+        reading = builder.finish(apdu.time, layoutMaker(layout));
       }
-      const builder = new ReadingBuilder(layout.name, this.profile);
-      layout.decode(apdu.body, builder, this.profile);
-      reading = builder.finish(apdu.time, layout.manufacturer);
     } catch (e) {
       this.fail((e as Error).message);
       return null;
     }
-    this.rememberIdentity(reading.meter);
-    this.counters.readings++;
-    this.options.onReading(reading);
-    return reading;
-  }
-
-  private rememberIdentity(meter: MeterIdentity): void {
+    // A list without the meter's identity takes that of the last list with one.
+    const meter = reading.meter;
     const known = this.identity;
     if (meter.id !== null) {
       this.identity = { id: meter.id, type: meter.type, list_version: meter.list_version,
@@ -143,6 +148,9 @@ export class HanDecoder {
       meter.list_version = known.list_version;
       meter.manufacturer = known.manufacturer;
     }
+    this.counters.readings++;
+    this.options.onReading(reading);
+    return reading;
   }
 
   private fail(why: string): void {

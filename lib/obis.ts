@@ -1,4 +1,4 @@
-// OBIS codes: their text form, and the table that gives each measured quantity its stable key and base unit.
+// OBIS codes: their text form, and the rules that give each measured quantity its stable key and base unit.
 import type { Unit } from "./reading";
 
 /** "A-B:C.D.E.F" from the 6 bytes of a COSEM logical name. */
@@ -25,51 +25,91 @@ export interface ObisMeaning {
 
 export type IdentitySlot = "list_version" | "id" | "type" | "clock";
 
-/** Value group C -> [stem for D=7 (instantaneous), unit, stem for D=8 (cumulative), unit]; phase by C's tens. */
-const QUANTITIES: { [c: number]: [string, Unit, string, Unit] } = {
-  1: ["active_power_import", "W", "active_energy_import", "Wh"],
-  2: ["active_power_export", "W", "active_energy_export", "Wh"],
-  3: ["reactive_power_import", "var", "reactive_energy_import", "varh"],
-  4: ["reactive_power_export", "var", "reactive_energy_export", "varh"],
-  5: ["reactive_power_q1", "var", "reactive_energy_q1", "varh"],
-  6: ["reactive_power_q2", "var", "reactive_energy_q2", "varh"],
-  7: ["reactive_power_q3", "var", "reactive_energy_q3", "varh"],
-  8: ["reactive_power_q4", "var", "reactive_energy_q4", "varh"],
-  9: ["apparent_power_import", "VA", "apparent_energy_import", "VAh"],
-  10: ["apparent_power_export", "VA", "apparent_energy_export", "VAh"],
-  11: ["current", "A", "", null],
-  12: ["voltage", "V", "", null],
-  13: ["power_factor", null, "", null],
-  14: ["frequency", "Hz", "", null],
-};
+/** The meaning of A-B:C.D.E.x, from the value groups that decide it: C names the quantity in the totals'
+ *  numbering (1-14) plus 20 per phase (21 = active import L1, 31 = current L1, 32 = voltage L1, 33 = power factor
+ *  L1, 41 = active import L2...), D = 7 is instantaneous, D = 8 cumulative, E > 0 a tariff. Code rather than a
+ *  table: the interpreter would hold a table for as long as it runs, and each code is worked out once (obisInfo). */
+function meaningOf(a: number, c: number, d: number, e: number): ObisMeaning | null {
+  if (a !== 1 || (d !== 7 && d !== 8)) return null;
+  const phase = c > 20 && c <= 80 ? Math.floor((c - 1) / 20) : 0;
+  const n = c - 20 * phase;
+  const energy = d === 8;
+  let stem: string;
+  let unit: Unit;
+  if (n >= 1 && n <= 10) {
+    // 1-2 active, 3-8 reactive (import, export, then quadrants I-IV), 9-10 apparent; import odd, export even.
+    const kind = n <= 2 ? 0 : n <= 8 ? 1 : 2;
+    stem = ["active", "reactive", "apparent"][kind] + (energy ? "_energy_" : "_power_") +
+      (n >= 5 && n <= 8 ? "q" + (n - 4) : n % 2 === 1 ? "import" : "export");
+    unit = (["W", "var", "VA"][kind] + (energy ? "h" : "")) as Unit;
+  } else if (energy || n < 11 || n > 14) {
+    return null;
+  } else {
+    stem = ["current", "voltage", "power_factor", "frequency"][n - 11];
+    unit = (["A", "V", null, "Hz"] as Unit[])[n - 11];
+  }
+  return { key: stem + (phase > 0 ? "_l" + phase : "") + (e === 0 ? "" : "_t" + e), unit, energy };
+}
 
-/** Per-phase value groups: C = 20k + n for phase Lk, where n follows the totals' numbering
- *  (21 = active import L1, 31 = current L1, 32 = voltage L1, 33 = power factor L1, 41 = active import L2...). */
-const PHASES = ["", "_l1", "_l2", "_l3"];
+function slotOf(a: number, c: number, d: number, e: number): IdentitySlot | null {
+  if (c === 0 && d === 2 && e === 129) return "list_version";
+  if ((c === 96 && d === 1 && e === 0) || (c === 0 && d === 0 && (e === 5 || e === 1))) return "id";
+  if (c === 96 && d === 1 && (e === 7 || e === 1)) return "type";
+  if (a === 0 && c === 1 && d === 0 && e === 0) return "clock";
+  return null;
+}
 
 export function obisMeaning(code: string): ObisMeaning | null {
   const p = obisBytes(code);
-  const a = p[0], c = p[2], d = p[3], e = p[4];
-  if (a !== 1 || (d !== 7 && d !== 8)) return null;
-  const k = c > 20 && c <= 80 ? Math.floor((c - 1) / 20) : 0;
-  const base = c - 20 * k;
-  const phase = PHASES[k];
-  const q = QUANTITIES[base];
-  if (!q) return null;
-  const instantaneous = d === 7;
-  const stem = instantaneous ? q[0] : q[2];
-  if (stem === "") return null;
-  const tariff = e === 0 ? "" : "_t" + e;
-  return { key: stem + phase + tariff, unit: instantaneous ? q[1] : q[3], energy: !instantaneous };
+  return meaningOf(p[0], p[2], p[3], p[4]);
 }
 
 /** Identification and clock objects; value group B differs by maker (Kamstrup uses B = 1). */
 export function identitySlot(code: string): IdentitySlot | null {
   const p = obisBytes(code);
-  const cde = p[2] + "." + p[3] + "." + p[4];
-  if (cde === "0.2.129") return "list_version";
-  if (cde === "96.1.0" || cde === "0.0.5" || cde === "0.0.1") return "id";
-  if (cde === "96.1.7" || cde === "96.1.1") return "type";
-  if (p[0] === 0 && cde === "1.0.0") return "clock";
-  return null;
+  return slotOf(p[0], p[2], p[3], p[4]);
+}
+
+/** An OBIS code as the decoder keeps it: its 6 bytes as a binary string, which compares and looks up natively. */
+export function obisKey(bytes: Uint8Array, offset: number): string {
+  const b = bytes;
+  const o = offset;
+  return String.fromCharCode(b[o], b[o + 1], b[o + 2], b[o + 3], b[o + 4], b[o + 5]);
+}
+
+/** What the decoder needs of a code, worked out once per code seen. A field the code has no use for is left out
+ *  rather than set to null, and the names fit in one interpreter variable each: every list repeats its codes, so
+ *  the device keeps one of these per code. */
+export interface ObisInfo {
+  /** "A-B:C.D.E.F". */
+  text: string;
+  /** The meaning's key and unit (no unit: power factor), for a measured quantity. */
+  key?: string;
+  unit?: Unit;
+  slot?: IdentitySlot;
+}
+
+const enum Cache {
+  /** Codes kept: more than the largest list has; a frame of made-up codes cannot grow the cache past this. */
+  Size = 32,
+}
+const infos: { [key: string]: ObisInfo } = {};
+let cached = 0;
+
+/** The ObisInfo of a key from obisKey(). */
+export function obisInfo(key: string): ObisInfo {
+  let info = infos[key];
+  if (info) return info;
+  const a = key.charCodeAt(0), c = key.charCodeAt(2), d = key.charCodeAt(3), e = key.charCodeAt(4);
+  info = { text: a + "-" + key.charCodeAt(1) + ":" + c + "." + d + "." + e + "." + key.charCodeAt(5) };
+  const meaning = meaningOf(a, c, d, e);
+  const slot = slotOf(a, c, d, e);
+  if (meaning) info.key = meaning.key;
+  if (meaning && meaning.unit) info.unit = meaning.unit;
+  if (slot) info.slot = slot;
+  if (cached < Cache.Size) {
+    infos[key] = info;
+    cached++;
+  }
+  return info;
 }

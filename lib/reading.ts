@@ -50,18 +50,18 @@ export interface Reading {
   obis: { [code: string]: ObisValue };
 }
 
-/** The objects of the Norwegian NVE lists; a list with anything else is "other". */
-const NVE_KEYS: { [key: string]: boolean } = {};
-["active_power_import", "active_power_export", "reactive_power_import", "reactive_power_export", "current_l1",
-  "current_l2", "current_l3", "voltage_l1", "voltage_l2", "voltage_l3", "active_energy_import",
-  "active_energy_export", "reactive_energy_import", "reactive_energy_export"].forEach((k) => { NVE_KEYS[k] = true; });
-
 /** Which list a set of values is, from the values alone: the same answer whichever maker's layout carried it. */
 export function listKind(values: { [key: string]: number }): ListKind {
   const keys = Object.keys(values);
+  // The objects of the Norwegian NVE lists, each between spaces: a string in the code rather than a table, which the
+  // interpreter would hold for as long as it runs. It ends in "." rather than a space: Espruino's indexOf takes the
+  // end of the text for a match when that end begins what it looks for ("abc".indexOf("cd") is 2).
+  const nve = " active_power_import active_power_export reactive_power_import reactive_power_export current_l1 " +
+    "current_l2 current_l3 voltage_l1 voltage_l2 voltage_l3 active_energy_import active_energy_export " +
+    "reactive_energy_import reactive_energy_export .";
   let energy = false;
   for (let i = 0; i < keys.length; i++) {
-    if (!NVE_KEYS[keys[i]]) return "other";
+    if (nve.indexOf(" " + keys[i] + " ") < 0) return "other";
     if (keys[i].indexOf("_energy_") > 0) energy = true;
   }
   if (energy) return 3;

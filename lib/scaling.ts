@@ -11,5 +11,3 @@ export interface ScalingProfile {
    *  1 for meters that report primary values (all direct-connected meters). */
   ctRatio: number;
 }
-
-export const DEFAULT_SCALING: ScalingProfile = { country: "NO", ct: false, ctRatio: 1 };

@@ -1,6 +1,11 @@
 // Finding the HAN line's serial settings: Aidon and Kaifa send 2400 8E1, Kamstrup 2400 8N1, other meters and
 // adapters 9600 or 115200. A setting is judged by what the frame reader makes of the bytes it receives (valid
 // CRCs), never by the clock alone: silence says nothing about the setting, so it changes nothing.
+//
+// The ESP32 delivers every byte its UART frames, parity and framing errors unflagged, so a wrong setting shows as
+// bytes rather than silence: garbage at a wrong baud rate, bytes out of step from an 8N1 meter read as 8E1. An 8E1
+// meter read as 8N1 arrives intact (its parity bit passes for a stop bit, or for a framing error no one reports):
+// that setting works as well as 8E1 and is kept.
 
 export interface SerialSetting {
   baud: number;
@@ -12,7 +17,8 @@ export interface SettingReport {
   parity: string;
   bytes: number;
   frames_ok: number;
-  verdict: "working" | "no frames" | "untried" | "silent";
+  /** "too few frames": valid frames came, but too few among the damaged ones to tell a right setting from luck. */
+  verdict: "working" | "no frames" | "too few frames" | "untried" | "silent";
 }
 
 /** Counters of the frame reader that the judgement reads. */
@@ -35,6 +41,11 @@ const DAMAGED_ENOUGH = 3;
 /** Windows in a row with bytes but not one valid frame that condemn a setting however few the bytes: every meter
  *  sends at least one whole list per window, so a right setting shows a frame within two. */
 const STARVED_ENOUGH = 2;
+
+/** Valid frames that prove a setting not yet locked, if they also outnumber the damaged ones: every meter sends at
+ *  least two lists per window (Kamstrup's every 10 s is the sparsest), while garbage that passes both CRCs by
+ *  chance comes one frame at a time among damaged ones. A locked setting keeps itself with any valid frame. */
+const FRAMES_TO_LOCK = 2;
 
 /** The order tried: the Norwegian default, the other parity, then the faster speeds. */
 export const CANDIDATES: SerialSetting[] = [
@@ -86,20 +97,23 @@ export class SerialAutodetect {
   judge(c: LineCounters): SerialSetting | null {
     const bytes = c.bytes_in - this.startBytes;
     const frames = c.frames_ok - this.startFrames;
+    const bad = damaged(c) - this.startDamaged;
+    const little = bytes < MIN_BYTES && bad < DAMAGED_ENOUGH;
     const report = this.reports[this.index];
-    if (frames > 0) {
+    if (frames > 0 && (this.locked || frames >= FRAMES_TO_LOCK && frames > bad)) {
       report.verdict = "working";
       this.failures = 0;
       this.locked = true;
     } else if (bytes === 0 || this.locked && bytes < MIN_BYTES) {
       if (report.verdict === "untried") report.verdict = "silent";
-    } else if (bytes < MIN_BYTES && damaged(c) - this.startDamaged < DAMAGED_ENOUGH &&
-      ++this.starved < STARVED_ENOUGH) {
-      // Too little to judge, and a wrong parity loses half the bytes or more: the window goes on. Judged as
-      // silence, it would keep a wrong setting for ever.
+    } else if (frames > 0 && little || (frames > 0 || little) && ++this.starved < STARVED_ENOUGH) {
+      // The window goes on. Valid frames too few to lock: luck needs plenty of garbage around it, so with little
+      // else they wait for the meter's next frames, and amid garbage they get one more window. No valid frame and
+      // too little to judge (a wrong setting at the meter's baud rate may bring few bytes): one more window, and
+      // not for ever, as silence would keep a wrong setting.
       return null;
     } else {
-      report.verdict = "no frames";
+      report.verdict = frames > 0 ? "too few frames" : "no frames";
       this.failures++;
       // A setting that worked is given a few windows of grace: a burst of noise is not a wrong setting.
       if (!this.locked || this.failures >= 3) {

@@ -4,7 +4,7 @@
 // compare them between builds, not with the ESP32.
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
-import { buildFirmware, BUDGET_BYTES } from "./build";
+import { buildFirmware, sizeText } from "./build";
 import { createEmulator, meterSource } from "./emulator/index";
 import { startEmbeddedBroker } from "./mqtt-aedes";
 
@@ -18,8 +18,8 @@ function row(cells: string[], widths: number[]): string {
 
 export async function benchEmulator(): Promise<void> {
   const build = buildFirmware();
-  console.log("\nFirmware bundle: " + build.bytes + " bytes (" + (build.bytes / 1024).toFixed(1) + " KB of " +
-    BUDGET_BYTES / 1024 + " KB)" + (build.problems.length > 0 ? "; build problems: " + build.problems.join("; ") : ""));
+  console.log("\nFirmware bundle: " + sizeText(build.bytes) +
+    (build.problems.length > 0 ? "; build problems: " + build.problems.join("; ") : ""));
   const broker = await startEmbeddedBroker(0);
   const widths = [14, 7, 12, 12, 10, 12, 9, 9];
   console.log("\nThe bundle on the emulated ESP32, " + RUN_MS / 60000 + " virtual minutes per meter (3 phases), " +

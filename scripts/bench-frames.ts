@@ -1,8 +1,8 @@
 // The frames the benchmarks decode: one of each maker's lists 1, 2 and 3, built by the project's own encoder, so
 // that the figures do not depend on captures outside the repository.
-import { encodeFrame, ListSpec, Maker, ListId } from "../lib/sim/layouts";
-import { randomReading } from "../lib/sim/random-reading";
-import { createRng } from "../lib/sim/random";
+import { encodeFrame, ListSpec, Maker, ListId } from "./sim/layouts";
+import { randomReading } from "./sim/random-reading";
+import { createRng } from "./sim/random";
 
 export interface BenchSet { maker: string; list: string; frame: Uint8Array }
 

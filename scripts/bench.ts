@@ -1,10 +1,14 @@
 // `npm run bench`: throughput and size figures, printed. Never a pass/fail test.
+import { parseCommandLine, runCli } from "./cli";
 import { HanDecoder } from "../lib/han-decoder";
 import { benchFrames, BenchSet } from "./bench-frames";
 import { benchBundleDecode } from "./bench-espruino";
 import { benchMqtt } from "./bench-mqtt";
 import { benchEmulator } from "./bench-emulator";
 import { toHex } from "../lib/bytes";
+import { locateInterpreter } from "./real-espruino/locate";
+import { benchCpu, printCpuFigures } from "./real-espruino/bench-cpu";
+import { benchMemory, printMemory } from "./real-espruino/bench-memory";
 
 function framesPerSecond(frames: Uint8Array[], minMs: number): number {
   let count = 0;
@@ -34,10 +38,36 @@ export function benchDecoder(sets: BenchSet[]): void {
   }
 }
 
-const sets = benchFrames();
-benchDecoder(sets);
-const byName: { [name: string]: string[] } = {};
-for (const s of sets) byName[`${s.maker} list ${s.list}`] = [toHex(s.frame)];
-benchBundleDecode(byName);
-await benchMqtt();
-await benchEmulator();
+const USAGE = `usage: npm run bench
+  Prints figures measured on this machine: the decoder's frames per second in Node and as the bundled decoder in
+  an Espruino-shaped context, the MQTT client's publishes per second against an embedded broker, and the firmware
+  bundle's size and its time per frame and memory on the emulated ESP32; and, where the real Espruino interpreter
+  is built (README.md, "The real interpreter"), the firmware's JsVars there (code, steady, peak) and the cost of a
+  frame per maker and list against the 10,000-iteration loop, with the ratio the budgets are set in.
+  Figures, never a pass or a fail.
+  --no-real   leave the real interpreter out (its part takes a few minutes)`;
+
+async function main(argv: string[]): Promise<number> {
+  const parsed = parseCommandLine({ args: argv, options: { "no-real": { type: "boolean" } } }, USAGE);
+  if (!parsed) return 0;
+  const sets = benchFrames();
+  benchDecoder(sets);
+  const byName: { [name: string]: string[] } = {};
+  for (const s of sets) byName[`${s.maker} list ${s.list}`] = [toHex(s.frame)];
+  benchBundleDecode(byName);
+  await benchMqtt();
+  await benchEmulator();
+  const located = locateInterpreter();
+  if (parsed.values["no-real"]) return 0;
+  if (!located.found) {
+    console.log(`\nReal interpreter: not measured: ${located.why}`);
+    return 0;
+  }
+  const cpu = await benchCpu({ rounds: 5, keepGoing: true });
+  if ("skipped" in cpu) console.log(`\nReal interpreter CPU: not measured: ${cpu.skipped}`);
+  else printCpuFigures(cpu);
+  printMemory(await benchMemory({ minutes: 2, everyMs: 300, sampleMs: 5000 }));
+  return 0;
+}
+
+runCli("bench", () => main(process.argv.slice(2)), USAGE);

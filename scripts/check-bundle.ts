@@ -3,7 +3,7 @@
 // code that Espruino parses lazily (a function body is only parsed when it runs, so a device test would miss
 // syntax in code it never reached).
 //
-//   tsx scripts/check-bundle.ts dist/app.js [more.js ...]
+//   npm run check-bundle -- dist/app.js [more.js ...]
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -13,6 +13,8 @@ import {
   ERROR_CLASSES, METHODS_PRESENT_ELSEWHERE, MISSING_ENGINE_GLOBALS, MISSING_GLOBALS, MISSING_METHODS,
   MISSING_STATICS,
 } from "./espruino/missing";
+import { parseCommandLine, runCli, UsageError } from "./cli";
+import { regexProblem } from "./espruino/regex-support.js";
 
 export interface Violation {
   /** 1-based. */
@@ -239,28 +241,6 @@ function isFeatureTest(ancestors: AnyNode[]): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Regular expressions: numeric quantifiers and lookaround silently never match on Espruino.
-
-function regexProblem(pattern: string): string | null {
-  let inClass = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern.charAt(i);
-    if (ch === "\\") { i++; continue; }
-    if (inClass) { if (ch === "]") inClass = false; continue; }
-    if (ch === "[") { inClass = true; continue; }
-    if (ch === "{" && /^\{\d+(,\d*)?\}/.test(pattern.slice(i))) {
-      return "a numeric quantifier " + pattern.slice(i, pattern.indexOf("}", i) + 1);
-    }
-    if (ch === "(" && pattern.charAt(i + 1) === "?") {
-      const kind = pattern.slice(i + 2, i + 4);
-      if (kind.charAt(0) === "=" || kind.charAt(0) === "!") return "a lookahead (?" + kind.charAt(0);
-      if (kind === "<=" || kind === "<!") return "a lookbehind (?" + kind;
-    }
-  }
-  return null;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 // Syntax Espruino does not parse or run.
 
 const SYNTAX: { [type: string]: string } = {
@@ -315,7 +295,7 @@ function syntaxProblem(node: AnyNode, ancestors: AnyNode[]): string | null {
         ? "classes extending " + node.superClass.name + " (super(msg) throws); use new Error(msg)" : null;
     case "Literal":
       if ("bigint" in node && node.bigint) return "BigInt literals";
-      return "regex" in node && node.regex ? regexLiteralProblem(node.regex.pattern) : null;
+      return "regex" in node && node.regex ? regexLiteralProblem(node.regex.pattern, node.regex.flags) : null;
     case "NewExpression":
     case "CallExpression":
       return regexConstructorProblem(node, ancestors);
@@ -324,19 +304,21 @@ function syntaxProblem(node: AnyNode, ancestors: AnyNode[]): string | null {
   }
 }
 
-function regexLiteralProblem(pattern: string): string | null {
-  const problem = regexProblem(pattern);
-  return problem ? "regular expressions with " + problem + " (never matches)" : null;
+/** What the lint says of the same regular expression (scripts/espruino/regex-support.js). */
+function regexLiteralProblem(pattern: string, flags: string): string | null {
+  const problem = regexProblem(pattern, flags);
+  return problem ? "regular expressions with " + problem : null;
 }
 
 function regexConstructorProblem(node: AnyNode, ancestors: AnyNode[]): string | null {
   if (node.type !== "NewExpression" && node.type !== "CallExpression") return null;
   const pattern = node.arguments[0];
+  const flags = node.arguments[1];
   if (node.callee.type !== "Identifier" || node.callee.name !== "RegExp" || !pattern ||
     pattern.type !== "Literal" || typeof pattern.value !== "string" || bindingScope("RegExp", ancestors) !== null) {
     return null;
   }
-  return regexLiteralProblem(pattern.value);
+  return regexLiteralProblem(pattern.value, flags && flags.type === "Literal" ? String(flags.value) : "");
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -544,14 +526,25 @@ export function checkBundle(code: string): Violation[] {
   return violations.sort(function (a, b) { return a.line - b.line || a.column - b.column; });
 }
 
-function main(files: string[]): number {
-  if (files.length === 0) {
-    process.stderr.write("usage: tsx scripts/check-bundle.ts <bundle.js> [...]\n");
-    return 2;
-  }
+const USAGE = `usage: npm run check-bundle -- FILE.js [FILE.js ...]
+  Reads each bundled script for what Espruino cannot run (syntax, missing globals and methods, regular
+  expressions its engine does not match) and prints each problem with its line and column. Exit code 1 when
+  there is one; npm run build runs the same check on dist/firmware.js.`;
+
+function main(argv: string[]): number {
+  const parsed = parseCommandLine({ args: argv, allowPositionals: true, options: {} }, USAGE);
+  if (!parsed) return 0;
+  const files = parsed.positionals;
+  if (files.length === 0) throw new UsageError("give the bundle(s) to check");
   let total = 0;
   for (const file of files) {
-    const violations = checkBundle(readFileSync(file, "utf8"));
+    let code: string;
+    try {
+      code = readFileSync(file, "utf8");
+    } catch (e) {
+      throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code || (e as Error).message}`);
+    }
+    const violations = checkBundle(code);
     for (const v of violations) {
       process.stdout.write(file + ":" + v.line + ":" + v.column + ": " + v.message + "\n    " + v.snippet + "\n");
     }
@@ -562,5 +555,5 @@ function main(files: string[]): number {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  process.exitCode = main(process.argv.slice(2));
+  runCli("check-bundle", () => main(process.argv.slice(2)), USAGE);
 }

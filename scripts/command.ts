@@ -1,33 +1,55 @@
 // `npm run command`: sends a command to a dongle's <base>/cmd, signing it when it needs the shared secret
-// (reboot on a device with a secret, configuration changes). The counter is the current time in seconds, so it
-// grows from one command to the next without any state kept here.
+// (reboot on a device with a secret, configuration changes), and waits for the device's answer: a line on its
+// <base>/log (lib/remote/commands.ts), or for diag the diag message itself. No answer in time, or a refusal, ends it
+// with exit code 1. The counter is the current time in seconds, so it grows from one command to the next without
+// any state kept here.
 import { parseArgs } from "node:util";
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import mqtt from "mqtt";
-import { signCommand } from "../lib/remote/commands";
+import { connectOnce } from "./mqtt-connect";
+import { signPayload } from "../lib/remote/commands";
 import { parseAssignment } from "./config-values";
 
 const USAGE = `usage: npm run command -- --broker URL --base han/DEVICE [--user U --password P] [--secret S] COMMAND
   COMMAND: diag | identify | reboot | set PATH=VALUE [PATH=VALUE ...]
-  --secret S    the device's remote.secret (needed for set, and for reboot when the device has a secret)`;
+  --secret S    the device's remote.secret (needed for set, and for reboot when the device has a secret)
+  --wait SECONDS  how long to wait for the device's answer (default 10)`;
+
+const DEFAULT_WAIT_S = 10;
+const REFUSED = "command refused: ";
+/** The start of the line on <base>/log with which the device confirms each command; diag answers on <base>/diag. */
+const CONFIRMATIONS: Record<string, string> = {
+  identify: "identifying on command", reboot: "rebooting on command", set: "configuration changed: ",
+};
+
+export interface Answer { accepted: boolean; text: string }
+
+/** The device's answer to `cmd` in a message on `topic`, or null when the message is something else. */
+export function answerTo(cmd: string, base: string, topic: string, payload: string): Answer | null {
+  if (topic === base + "/diag") return cmd === "diag" ? { accepted: true, text: "diag " + payload } : null;
+  if (topic !== base + "/log") return null;
+  if (payload.indexOf(REFUSED) === 0) return { accepted: false, text: payload.slice(REFUSED.length) };
+  const confirmation = CONFIRMATIONS[cmd];
+  return confirmation && payload.indexOf(confirmation) === 0 ? { accepted: true, text: payload } : null;
+}
 
 const sha256 = (s: string) => createHash("sha256").update(Buffer.from(s, "latin1")).digest("latin1");
 
-/** The payload for a command, signed when a secret is given. */
+/** The payload for a command, signed when a secret is given: its UTF-8 bytes as a binary string (one char per
+ *  byte), which is what the device receives and what the signature covers (SECURITY.md). */
 export function commandPayload(cmd: string, changes: Record<string, unknown> | undefined, secret: string | undefined,
   counter: number): string {
-  if (!secret) return JSON.stringify(changes ? { cmd, changes } : { cmd });
-  const hmac = signCommand(sha256, secret, cmd, counter, changes);
-  return JSON.stringify(changes ? { cmd, counter, changes, hmac } : { cmd, counter, hmac });
+  const command = secret ? (changes ? { cmd, counter, changes } : { cmd, counter }) : (changes ? { cmd, changes } : { cmd });
+  const bytes = Buffer.from(JSON.stringify(command), "utf8").toString("latin1");
+  return secret ? signPayload(sha256, secret, bytes) : bytes;
 }
 
-function main(): number {
+async function main(): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ allowPositionals: true, options: { broker: { type: "string" }, base: { type: "string" },
-      user: { type: "string" }, password: { type: "string" }, secret: { type: "string" },
+      user: { type: "string" }, password: { type: "string" }, secret: { type: "string" }, wait: { type: "string" },
       help: { type: "boolean", short: "h" } } });
   } catch (e) {
     console.error(`command: ${(e as Error).message.split("\n")[0]}\n${USAGE}`);
@@ -41,6 +63,8 @@ function main(): number {
     console.error(`command: unknown command "${cmd}"; one of diag, identify, reboot, set`);
     return 2;
   }
+  const waitS = o.wait === undefined ? DEFAULT_WAIT_S : Number(o.wait);
+  if (!(waitS > 0)) { console.error(`command: --wait must be a positive number of seconds; got "${o.wait}"`); return 2; }
   let changes: Record<string, unknown> | undefined;
   if (cmd === "set") {
     if (!o.secret) { console.error("command: set needs --secret (the device's remote.secret)"); return 2; }
@@ -53,15 +77,54 @@ function main(): number {
     if (Object.keys(changes).length === 0) { console.error("command: set needs PATH=VALUE"); return 2; }
   }
   const payload = commandPayload(cmd, changes, o.secret, Math.floor(Date.now() / 1000));
-  const client = mqtt.connect(o.broker, { username: o.user, password: o.password, reconnectPeriod: 0 });
-  client.on("error", (e) => { console.error(`command: ${e.message}`); process.exit(1); });
-  client.on("connect", () => {
-    client.publish(o.base!.replace(/\/$/, "") + "/cmd", payload, { qos: 1 }, () => {
-      console.log(`command: sent ${cmd}; watch ${o.base}/log for the device's answer`);
-      client.end();
-    });
+  return sendAndWait(o.broker, o.base.replace(/\/$/, ""), { username: o.user, password: o.password }, cmd, payload,
+    waitS * 1000);
+}
+
+async function sendAndWait(url: string, base: string, login: { username?: string; password?: string }, cmd: string,
+  payload: string, waitMs: number): Promise<number> {
+  let client;
+  try {
+    client = await connectOnce(url, login);
+  } catch (e) {
+    console.error(`command: ${(e as Error).message}`);
+    return 1;
+  }
+  let status: string | null = null;
+  let sent = false;
+  let answered: (answer: Answer) => void = () => { /* set below */ };
+  const answer = new Promise<Answer>((resolve) => { answered = resolve; });
+  client.on("message", (topic, data) => {
+    const text = data.toString("utf8");
+    if (topic === base + "/status") status = text;
+    const a = sent ? answerTo(cmd, base, topic, text) : null;
+    if (a) answered(a);
   });
+  // The retained status tells, when no answer comes, whether a device is there at all.
+  await client.subscribeAsync([base + "/status", base + "/log", base + "/diag"], { qos: 1 });
+  sent = true;
+  await client.publishAsync(base + "/cmd", Buffer.from(payload, "latin1"), { qos: 1 });
+  console.log(`command: sent ${cmd} to ${base}/cmd; waiting up to ${waitMs / 1000} s for the device's answer`);
+  let timer: NodeJS.Timeout | undefined;
+  const got = await Promise.race([answer,
+    new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), waitMs); })]);
+  clearTimeout(timer);
+  await client.endAsync();
+  if (got === null) {
+    console.error(`command: no answer from ${base} within ${waitMs / 1000} s: ` + (status === null ?
+      `no device has a status under ${base} on this broker (is --base right? npm run monitor shows what publishes)` :
+      status === "offline" ? "the device is offline (its status is \"offline\")" :
+      `its status is "${status}", yet nothing came back on ${base}/log (may the device read ${base}/cmd on this broker?)`));
+    return 1;
+  }
+  if (!got.accepted) {
+    console.error(`command: the device refused ${cmd}: ${got.text}`);
+    return 1;
+  }
+  console.log(`command: the device answered: ${got.text}`);
   return 0;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) process.exitCode = main();
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main().then((code) => { process.exitCode = code; });
+}

@@ -10,7 +10,7 @@ export const FIELD_HELP: { [path: string]: string } = {
   "mqtt.password": "broker password",
   "mqtt.baseTopic": "base topic; default han/<deviceId>",
   "mqtt.keepAlive": "keep-alive in seconds",
-  "mqtt.ca": "CA certificate (PEM) for mqtts://",
+  "mqtt.ca": "the broker's CA certificate, a PEM file (asked only for mqtts://); han.json keeps its text",
   "han.rx": "GPIO of the UART RX pin (from the M-Bus board's data output)",
   "han.tx": "GPIO of the UART TX pin (left idle)",
   "han.baud": "serial speed, or auto to detect",

@@ -14,7 +14,8 @@
 // except the device's lines that carry no upload data. Every failure is a DeviceLinkError whose message says what
 // to do.
 import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, constants, mkdtempSync, openSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { isatty } from "node:tty";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,6 +38,8 @@ const ANSWER_MS = 3000;
 /** Espruino's prompt at the end of what it sent: ">" after CR LF or CR. (The tool, as a terminal, prints its own
  *  "Press Ctrl-C again to exit" and a ">" after a bare LF.) */
 const PROMPT = /\r\n?>$/;
+/** The firmware's prompt when its console is locked (lib/console-guard.ts); Ctrl-C brings it back. */
+const LOCKED_PROMPT = /Console locked\. Password: /;
 
 export type FailureKind = "no-port" | "permission" | "no-espruino" | "locked" | "interrupted" | "not-started";
 
@@ -95,16 +98,25 @@ function noPermission(port: string): DeviceLinkError {
     "(sudo usermod -aG dialout $USER), then log out and in again, and run this again");
 }
 
-export function noEspruino(port: string, locked?: boolean): DeviceLinkError {
+export function noEspruino(port: string): DeviceLinkError {
   return new DeviceLinkError("no-espruino", `no Espruino answering on ${port} at ${BAUD} baud. Install Espruino on ` +
     "the ESP32 first (README.md, section 3: espruino_2v29_esp32.tgz from espruino.com/binaries, with " +
     "pip install esptool):\n" +
     `  esptool.py --chip esp32 --port ${port} erase_flash\n` +
     `  esptool.py --chip esp32 --port ${port} --baud 921600 write_flash -z --flash_mode dio --flash_freq 40m ` +
     "--flash_size detect 0x1000 bootloader.bin 0x8000 partitions_espruino.bin 0x10000 espruino_esp32.bin\n" +
-    (locked ? "" : "If this firmware already runs there with its console locked, set console.password in the " +
-      "configuration to the device's password. ") +
     "Then run this again.");
+}
+
+function lockedWithoutPassword(port: string): DeviceLinkError {
+  return new DeviceLinkError("locked", `the console on ${port} is locked with a password, and the configuration ` +
+    "has no console.password: set it to the device's password (npm run configure -- --set console.password=...) " +
+    "and run this again");
+}
+
+function notSerial(port: string): DeviceLinkError {
+  return new DeviceLinkError("no-port", `${port} is not a serial port: give the ESP32's USB serial port, e.g. ` +
+    "/dev/ttyUSB0");
 }
 
 function interrupted(port: string, what: string): DeviceLinkError {
@@ -117,34 +129,50 @@ function interrupted(port: string, what: string): DeviceLinkError {
 export function portProblem(port: string, error: { code?: string }): DeviceLinkError | null {
   if (error.code === "ENOENT" || error.code === "ENOTDIR") return noSuchPort(port);
   if (error.code === "EACCES" || error.code === "EPERM") return noPermission(port);
+  if (error.code === "EBUSY") return inUse(port, "busy");
+  if (error.code === "ENXIO" || error.code === "ENODEV" || error.code === "EIO") {
+    return new DeviceLinkError("no-port", `${port} is there, but no device answers behind it (${error.code}): plug ` +
+      "the ESP32 in again and run this again");
+  }
   return null;
+}
+
+function inUse(port: string, why: string): DeviceLinkError {
+  return new DeviceLinkError("no-port", `cannot open ${port} as a serial port (${why}): is it the ESP32's USB ` +
+    "serial port, and not in use by another program (a terminal, npm run monitor)?");
 }
 
 /** The failure the tool's output stands for, when it could not use the port. */
 export function toolProblem(port: string, output: string): DeviceLinkError | null {
   if (/No such file or directory|ENOENT|Port "[^"]*" not found/.test(output)) return noSuchPort(port);
   if (/Permission denied|EACCES/.test(output)) return noPermission(port);
+  if (/Inappropriate ioctl|ENOTTY/.test(output)) return notSerial(port);
   const open = /(cannot open|Unable to connect|Unable to open device)[^\r\n]*/.exec(output);
-  if (open) {
-    return new DeviceLinkError("no-port", `cannot open ${port} as a serial port (${open[0].trim()}): is it the ` +
-      "ESP32's USB serial port, and not in use by another program (a terminal, npm run monitor)?");
-  }
+  if (open) return inUse(port, open[0].trim());
   return null;
 }
 
-/** Refuses a port that cannot be opened, before the tool gets to try. */
+/** The line of the tool's error output that says what went wrong: its last error, not Node's closing lines. */
+export function toolError(errors: string): string {
+  const lines = errors.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  const said = lines.filter((l) => /Error\b/.test(l));
+  return said.length > 0 ? said[said.length - 1].replace(/^(Error: )+/, "") :
+    lines.filter((l) => !/^Node\.js v/.test(l)).pop() || "";
+}
+
+/** Refuses a port that cannot be opened, or is no terminal device (/dev/null), before the tool gets to try. */
 export function checkPort(port: string): void {
-  let isDevice: boolean;
+  let fd: number;
   try {
-    isDevice = statSync(port).isCharacterDevice();
-    accessSync(port, constants.R_OK | constants.W_OK);
+    if (!statSync(port).isCharacterDevice()) throw notSerial(port);
+    // Opened as the tool opens it, without making it this process's terminal or waiting for a modem.
+    fd = openSync(port, constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
   } catch (e) {
     throw portProblem(port, e as { code?: string }) || e;
   }
-  if (!isDevice) {
-    throw new DeviceLinkError("no-port", `${port} is not a serial port: give the ESP32's USB serial port, e.g. ` +
-      "/dev/ttyUSB0");
-  }
+  const serial = isatty(fd);
+  closeSync(fd);
+  if (!serial) throw notSerial(port);
 }
 
 // ---- the tool ---------------------------------------------------------------------------------------------
@@ -251,7 +279,7 @@ async function openTerminal(port: string): Promise<Tool> {
   if (!connected) {
     await tool.end(1000);
     throw tool.problem() || new DeviceLinkError("no-port", `the espruino tool could not open ${port}` +
-      (tool.errors.trim() ? ": " + tool.errors.trim().split("\n").pop() : ""));
+      (toolError(tool.errors) ? ": " + toolError(tool.errors) : ""));
   }
   await tool.settle(300);
   return tool;
@@ -260,13 +288,10 @@ async function openTerminal(port: string): Promise<Tool> {
 /** Types the console password at the firmware's prompt. */
 async function unlock(tool: Tool, password: string | undefined): Promise<void> {
   const port = tool.port;
-  if (!password) {
-    throw new DeviceLinkError("locked", `the console on ${port} is locked with a password, and the configuration ` +
-      "has no console.password: set it to the device's password and run this again");
-  }
+  if (!password) throw lockedWithoutPassword(port);
   tool.type(password + "\r");
   const answer = await tool.expect(/Unlocked\.|Wrong password\.|Wait (\d+) s/, ANSWER_MS);
-  if (!answer) throw tool.problem() || noEspruino(port, true);
+  if (!answer) throw tool.problem() || interrupted(port, "no answer to console.password");
   if (answer[0] === "Unlocked.") return;
   if (answer[1]) {
     throw new DeviceLinkError("locked", `the console on ${port} waits ${answer[1]} s after wrong passwords: run ` +
@@ -285,13 +310,17 @@ async function openConsole(port: string, password: string | undefined, stop: boo
   const tool = await openTerminal(port);
   try {
     tool.type("\x03\n");
-    if (!await tool.expect(PROMPT, ANSWER_MS)) {
+    const answer = await tool.expect(new RegExp(PROMPT.source + "|" + LOCKED_PROMPT.source), ANSWER_MS);
+    if (!answer) {
       if (tool.exitCode !== undefined) throw tool.problem() || interrupted(port, "the port closed");
-      if (!password) throw noEspruino(port);
+      throw noEspruino(port);
+    }
+    if (LOCKED_PROMPT.test(answer[0])) {
+      if (!password) throw lockedWithoutPassword(port);
       progress("the console is locked: typing console.password");
       await unlock(tool, password);
       tool.type("\n");
-      if (!await tool.expect(PROMPT, ANSWER_MS)) throw noEspruino(port, true);
+      if (!await tool.expect(PROMPT, ANSWER_MS)) throw interrupted(port, "no prompt after the console unlocked");
     }
     if (stop) {
       progress("stopping what runs (reset())");
@@ -412,12 +441,16 @@ async function restartAndRead(port: string, names: string[], password: string | 
   try {
     progress("restarting the device (load())");
     tool.type("\x10load()\n");
-    const booted = await tool.expect(/han-reader [^\s,]+|Console locked\. Password: /, BOOT_MS);
+    // The firmware says which version runs, and whether it locks the console, before the lock prompt comes.
+    const booted = await tool.expect(new RegExp("han-reader [^\\s,]+(, console locked)?|" + LOCKED_PROMPT.source), BOOT_MS);
     if (!booted) {
       throw tool.problem() || new DeviceLinkError("not-started", `the device on ${port} restarted, but no firmware ` +
         `answered: flash it (npm run flash -- --port ${port})`);
     }
-    const locked = booted[0].indexOf("Console locked") === 0;
+    const locked = LOCKED_PROMPT.test(booted[0]) || /console locked/.test(booted[0]);
+    if (locked && !LOCKED_PROMPT.test(booted[0]) && !await tool.expect(LOCKED_PROMPT, BOOT_MS)) {
+      throw tool.problem() || interrupted(port, "the restarted device locked its console but showed no prompt");
+    }
     if (locked) {
       progress("the console locked itself: typing console.password");
       await unlock(tool, password);
@@ -428,7 +461,7 @@ async function restartAndRead(port: string, names: string[], password: string | 
     if (!firmware || !check) throw tool.problem() || interrupted(port, "the restarted device did not answer");
     if (locked) {
       tool.type("\x10load()\n");
-      if (await tool.expect(/Console locked\. Password: /, BOOT_MS)) progress("the console is locked again");
+      if (await tool.expect(LOCKED_PROMPT, BOOT_MS)) progress("the console is locked again");
       else progress("warning: the console did not lock again; it does by itself within 30 minutes");
     }
     return { firmware: firmware[1] === "undefined" ? null : firmware[1],

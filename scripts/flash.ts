@@ -3,11 +3,10 @@
 // .bootcde together with the configuration file, restarts the device and reads back the firmware version and
 // the configuration's CRC32 to confirm (./device-link.ts). Every failure says what to do, and running it again
 // after one is safe.
-import { parseArgs } from "node:util";
-import { runCli, UsageError } from "./cli";
+import { parseCommandLine, runCli, UsageError } from "./cli";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { BUDGET_BYTES, FIRMWARE_BUNDLE, buildFirmware } from "./build";
+import { FIRMWARE_BUNDLE, buildFirmware, refusesBuild, sizeText } from "./build";
 import { validateConfig } from "../lib/config/validate";
 import { CONFIG_STORE, FIRMWARE_VERSION } from "../lib/device";
 import { checkPort, hex, writeFiles } from "./device-link";
@@ -42,17 +41,9 @@ function readConfig(file: string): { text: string; password: string | undefined 
 }
 
 async function main(argv: string[]): Promise<number> {
-  let o;
-  try {
-    o = parseArgs({ args: argv, options: { port: { type: "string" }, config: { type: "string" },
-      help: { type: "boolean", short: "h" } } }).values;
-  } catch (e) {
-    throw new UsageError((e as Error).message.split("\n")[0]);
-  }
-  if (o.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandLine({ args: argv, options: { port: { type: "string" }, config: { type: "string" } } }, USAGE);
+  if (!parsed) return 0;
+  const o = parsed.values;
   if (!o.port) throw new UsageError("--port is needed, e.g. --port /dev/ttyUSB0");
   const file = o.config || "han.json";
   const config = readConfig(file);
@@ -61,17 +52,10 @@ async function main(argv: string[]): Promise<number> {
   checkPort(o.port);
 
   const build = buildFirmware();
-  const blocking = build.problems.filter((p) => p.indexOf("over the budget") < 0);
-  if (blocking.length > 0) {
-    for (const p of blocking) console.error(`flash: build: ${p}`);
-    console.error("flash: the firmware does not pass the Espruino bundle check; nothing was written to the device");
-    return 1;
-  }
+  if (refusesBuild("flash", build, "nothing was written to the device")) return 1;
   mkdirSync(dirname(FIRMWARE_BUNDLE), { recursive: true });
   writeFileSync(FIRMWARE_BUNDLE, build.code);
-  const kb = (build.bytes / 1024).toFixed(1);
-  say(`firmware han-reader ${FIRMWARE_VERSION}: ${build.bytes} bytes (${kb} KB` +
-    (build.bytes > BUDGET_BYTES ? `, over the ${BUDGET_BYTES / 1024} KB budget: flashed all the same)` : ")"));
+  say(`firmware han-reader ${FIRMWARE_VERSION}: ${sizeText(build.bytes)}`);
 
   const report = await writeFiles(o.port, [
     { name: ".bootcde", data: Buffer.from(build.code, "latin1") },

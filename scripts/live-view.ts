@@ -1,6 +1,7 @@
 // The live terminal view of one dongle's topics, for `npm start` and `npm run monitor -- --live`: what the meter
-// says now, the last hour's energy, and the device's health, redrawn as messages arrive. Without a terminal it
-// prints one line per message instead.
+// says now, the last hour's energy, and the device's health, redrawn as messages arrive under a header that the
+// redraw keeps (which firmware, which broker). It fits an 80x24 terminal. Without a terminal (piped, redirected)
+// it prints one plain line per message instead, with no screen control codes.
 
 interface State {
   status: string;
@@ -13,7 +14,16 @@ interface State {
   counts: Record<string, number>;
 }
 
-const LOG_LINES = 5;
+export interface LiveViewOptions {
+  /** Lines drawn above the view at every redraw. */
+  header?: string[];
+  /** The last line, saying how it ends. */
+  footer?: string;
+  out?: NodeJS.WriteStream;
+}
+
+const LOG_LINES = 4;
+const WIDTH = 80;
 
 function num(v: unknown, digits: number, unit: string): string {
   return typeof v === "number" ? v.toFixed(digits) + " " + unit : "-";
@@ -23,51 +33,71 @@ function kwh(v: unknown): string {
   return typeof v === "number" ? (v / 1000).toFixed(3) + " kWh" : "-";
 }
 
+/** HH:MM or HH:MM:SS of an ISO time, which the device sends in UTC. */
+function clock(v: unknown, length: number): string {
+  return typeof v === "string" && v.length >= 19 ? v.slice(11, 11 + length) : "-";
+}
+
 function phases(s: Record<string, unknown>, stem: string, digits: number, unit: string): string {
   return ["l1", "l2", "l3"].map((p) => num(s[stem + "_" + p], digits, unit).padStart(10)).join(" ");
 }
 
-export function renderView(base: string, s: State): string {
+function energyLine(e: Record<string, unknown>): string {
+  if (e.active_energy_import === undefined && e.active_energy_export === undefined) {
+    return "energy        -  (the meter sends it at the top of each hour)";
+  }
+  return `energy import ${kwh(e.active_energy_import).padStart(14)}   export ${kwh(e.active_energy_export)}` +
+    `   hour ${clock(e.hour_start, 5)}-${clock(e.hour_end, 5)} UTC`;
+}
+
+/** The view as plain lines, each at most `width` characters. */
+function renderView(base: string, s: State, o?: { header?: string[]; footer?: string; width?: number }): string[] {
   const d = s.diag;
-  const lines = [
-    `\x1b[1mhan-reader\x1b[0m  ${base}  status: ${s.status === "online" ? "\x1b[32monline\x1b[0m" : s.status || "?"}`,
+  const lines = (o && o.header ? o.header.concat([""]) : []).concat([
+    `han-reader  ${base}  status: ${s.status || "?"}`,
     `meter: ${s.meter.manufacturer ?? "?"} ${s.meter.type ?? ""}  id ${s.meter.id ?? "?"}  (${s.meter.list_version ?? "?"})`,
     "",
     `power import  ${num(s.power.active_power_import, 0, "W").padStart(10)}   export ${num(s.power.active_power_export, 0, "W")}` +
-      `   at ${s.power.ts ?? "-"}`,
+      `   at ${clock(s.power.ts, 8)} UTC`,
     `current       ${phases(s.instant, "current", 2, "A")}`,
     `voltage       ${phases(s.instant, "voltage", 1, "V")}`,
-    `reactive      ${num(s.instant.reactive_power_import, 0, "var").padStart(10)} import ${num(s.instant.reactive_power_export, 0, "var")} export`,
-    "",
-    `energy import ${kwh(s.energy.active_energy_import).padStart(14)}   export ${kwh(s.energy.active_energy_export)}` +
-      `   hour ${s.energy.hour_start ?? "-"} .. ${s.energy.hour_end ?? "-"}`,
+    `reactive      ${num(s.instant.reactive_power_import, 0, "var").padStart(10)} import  ` +
+      `${num(s.instant.reactive_power_export, 0, "var")} export`,
+    energyLine(s.energy),
     "",
     `frames ok ${d.frames_ok ?? "-"}  crc errors ${d.crc_errors ?? "-"}  bytes dropped ${d.bytes_dropped ?? "-"}` +
-      `  serial ${d.serial ?? "-"}  uptime ${d.uptime ?? "-"} s  free ${d.free_memory ?? "-"} vars  rssi ${d.rssi ?? "-"}`,
+      `  serial ${d.serial ?? "-"}`,
+    `uptime ${d.uptime ?? "-"} s  free ${d.free_memory ?? "-"} vars  rssi ${d.rssi ?? "-"}`,
     `messages: ${Object.entries(s.counts).map(([k, v]) => `${k} ${v}`).join("  ")}`,
     "",
-    ...s.log.slice(-LOG_LINES).map((l) => "log: " + l),
-  ];
-  return lines.join("\n");
+  ], s.log.slice(-LOG_LINES).map((l) => "log: " + l), o && o.footer ? ["", o.footer] : []);
+  const width = (o && o.width) || WIDTH;
+  return lines.map((l) => l.length > width ? l.slice(0, width - 3) + "..." : l);
 }
 
 export interface LiveView {
   update(topic: string, payload: string): void;
-  /** The text last drawn (for tests). */
-  text(): string;
   close(): void;
 }
 
-export function createLiveView(base: string, out: NodeJS.WriteStream = process.stdout): LiveView {
+export function createLiveView(base: string, options?: LiveViewOptions): LiveView {
+  const o = options || {};
+  const out = o.out || process.stdout;
   const s: State = { status: "", meter: {}, power: {}, instant: {}, energy: {}, diag: {}, log: [], counts: {} };
   const tty = out.isTTY === true;
-  let dirty = false;
+  let dirty = tty;
   const draw = () => {
     if (!dirty) return;
     dirty = false;
-    out.write("\x1b[H\x1b[2J" + renderView(base, s) + "\n");
+    const lines = renderView(base, s, { header: o.header, footer: o.footer, width: out.columns || WIDTH });
+    // Bold name, green "online": added after the lines were cut to the width, which counts characters.
+    const title = lines.findIndex((l) => l.startsWith("han-reader  "));
+    lines[title] = lines[title].replace(/^han-reader/, "\x1b[1mhan-reader\x1b[0m")
+      .replace(/status: online$/, "status: \x1b[32monline\x1b[0m");
+    out.write("\x1b[H\x1b[2J" + lines.join("\n") + "\n");
   };
   const timer = tty ? setInterval(draw, 250) : null;
+  if (tty) draw();
   return {
     update(topic, payload) {
       if (!topic.startsWith(base + "/")) return;
@@ -80,9 +110,8 @@ export function createLiveView(base: string, out: NodeJS.WriteStream = process.s
         // Merged, not replaced: the fast list carries import power only, the 10-s list the rest.
         try { s[kind] = { ...s[kind], ...JSON.parse(payload) }; } catch { s.log.push(`unparsable ${kind}: ${payload.slice(0, 60)}`); }
       }
-      dirty = true;
+      dirty = tty;
     },
-    text: () => renderView(base, s),
     close() {
       if (timer) clearInterval(timer);
       draw();

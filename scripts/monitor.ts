@@ -1,8 +1,9 @@
 // `npm run monitor -- --broker URL`: prints what any dongle publishes (every topic under han/ by default), one line
-// per message, or with --live the terminal view of one dongle.
-import { parseArgs } from "node:util";
+// per message, or with --live the terminal view of one dongle. A broker it cannot reach or that refuses it at the
+// start ends it with one line and exit code 1; once connected, it rides out drops by reconnecting.
 import { readFileSync } from "node:fs";
-import mqtt from "mqtt";
+import { parseCommandLine, runCli, UsageError } from "./cli";
+import { connectOnce } from "./mqtt-connect";
 import { createLiveView } from "./live-view";
 
 const USAGE = `usage: npm run monitor -- --broker mqtt://host:1883 [options]
@@ -13,44 +14,48 @@ const USAGE = `usage: npm run monitor -- --broker mqtt://host:1883 [options]
   --live BASE        the live view of the dongle with this base topic (e.g. han/esp32-a1b2c3)
   --ca FILE          CA certificate for mqtts://`;
 
-function main(): void {
-  let o;
-  try {
-    o = parseArgs({ options: { broker: { type: "string" }, user: { type: "string" }, password: { type: "string" },
-      topic: { type: "string" }, discovery: { type: "boolean" }, live: { type: "string" }, ca: { type: "string" },
-      help: { type: "boolean", short: "h" } } }).values;
-  } catch (e) {
-    console.error(`monitor: ${(e as Error).message.split("\n")[0]}\n${USAGE}`);
-    process.exitCode = 2;
-    return;
-  }
-  if (o.help || !o.broker) {
-    console.log(USAGE);
-    process.exitCode = o.help ? 0 : 2;
-    return;
-  }
+async function main(): Promise<number> {
+  const parsed = parseCommandLine({ options: { broker: { type: "string" }, user: { type: "string" },
+    password: { type: "string" }, topic: { type: "string" }, discovery: { type: "boolean" }, live: { type: "string" },
+    ca: { type: "string" } } }, USAGE);
+  if (!parsed) return 0;
+  const o = parsed.values;
+  if (!o.broker) throw new UsageError("--broker is needed, e.g. --broker mqtt://192.168.1.10");
   if (!/^mqtts?:\/\//.test(o.broker)) {
-    console.error(`monitor: --broker must be mqtt://host[:port] or mqtts://host[:port], got "${o.broker}"`);
-    process.exitCode = 2;
-    return;
+    throw new UsageError(`--broker must be mqtt://host[:port] or mqtts://host[:port], got "${o.broker}"`);
   }
-  const client = mqtt.connect(o.broker, { username: o.user, password: o.password, reconnectPeriod: 2000,
-    ca: o.ca ? [readFileSync(o.ca)] : undefined });
-  const view = o.live ? createLiveView(o.live.replace(/\/$/, "")) : null;
-  const filters = o.live ? [o.live.replace(/\/$/, "") + "/#"] : [o.topic || "han/#"];
+  let ca: Buffer[] | undefined;
+  try {
+    ca = o.ca ? [readFileSync(o.ca)] : undefined;
+  } catch (e) {
+    throw new UsageError(`--ca ${o.ca}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+  }
+  let client;
+  try {
+    client = await connectOnce(o.broker, { username: o.user, password: o.password, ca });
+  } catch (e) {
+    console.error(`monitor: ${(e as Error).message}`);
+    return 1;
+  }
+  client.options.reconnectPeriod = 2000;
+  const base = o.live ? o.live.replace(/\/$/, "") : null;
+  const view = base ? createLiveView(base, { header: [`broker: ${o.broker}`], footer: "Ctrl-C to stop" }) : null;
+  const filters = base ? [base + "/#"] : [o.topic || "han/#"];
   if (o.discovery) filters.push("homeassistant/#");
-  client.on("connect", () => {
-    client.subscribe(filters, { qos: 1 });
-    if (!view) console.error(`monitor: connected to ${o.broker}, watching ${filters.join(", ")}`);
-  });
+  // mqtt.js subscribes again by itself after a reconnect.
+  client.subscribe(filters, { qos: 1 });
+  if (!view) console.error(`monitor: connected to ${o.broker}, watching ${filters.join(", ")}; Ctrl-C to stop`);
   client.on("error", (e) => console.error(`monitor: ${e.message}`));
-  client.on("offline", () => console.error("monitor: broker unreachable, retrying"));
+  client.on("offline", () => console.error("monitor: lost the broker, retrying"));
   client.on("message", (topic, payload, packet) => {
     const text = payload.toString("utf8");
     if (view) view.update(topic, text);
     else console.log(`${new Date().toISOString()} ${packet.retain ? "R" : " "} ${topic} ${text}`);
   });
-  process.on("SIGINT", () => { view?.close(); client.end(true, () => process.exit(0)); });
+  await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+  view?.close();
+  await client.endAsync(true);
+  return 0;
 }
 
-main();
+runCli("monitor", main, USAGE);

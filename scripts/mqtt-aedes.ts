@@ -22,10 +22,16 @@ export async function startEmbeddedBroker(port: number, options?: AedesOptions,
     aedes.handle(socket);
   };
   const server = secure ? tls.createServer(secure, accept) : net.createServer(accept);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", resolve);
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", resolve);
+    });
+  } catch (e) {
+    // The broker's own timers (heartbeat, wills) would keep the process alive after a port that was taken.
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    throw e;
+  }
   return {
     aedes,
     port: (server.address() as net.AddressInfo).port,

@@ -1,38 +1,36 @@
 // `npm start`: the whole product on this machine. A simulated meter (or a real one through a USB M-Bus adapter)
-// feeds the firmware bundle running in the ESP32 emulator, which publishes to an MQTT broker (an embedded one
-// unless --broker names another), and a live view shows the readings as they arrive.
+// feeds the firmware bundle running in the ESP32 emulator, which publishes to an MQTT broker, and a live view
+// shows the readings as they arrive. The broker is an embedded one unless the user names another (--broker URL,
+// or --to-real-broker for the one in --config): simulated readings never reach a real broker by accident, and when
+// they are sent to one they go out under a device id that says so (sim-...), never as the real device.
 import { parseArgs } from "node:util";
 import { runCli, UsageError } from "./cli";
 import { readFileSync } from "node:fs";
-import net from "node:net";
-import mqtt from "mqtt";
-import { buildFirmware, BUDGET_BYTES } from "./build";
+import type { MqttClient } from "mqtt";
+import { buildFirmware, refusesBuild, sizeText } from "./build";
 import { createEmulator, meterSource, serialPortSource } from "./emulator/index";
 import type { ByteSource } from "./emulator/index";
-import { startEmbeddedBroker } from "./mqtt-aedes";
+import { startEmbeddedBroker, type EmbeddedBroker } from "./mqtt-aedes";
+import { connectOnce } from "./mqtt-connect";
 import { createLiveView } from "./live-view";
 import { validateConfig } from "../lib/config/validate";
 import { baseTopic } from "../lib/device";
-import type { Maker } from "../lib/sim/layouts";
+import type { Maker } from "./sim/layouts";
 
 const USAGE = `usage: npm start -- [options]
   --meter aidon|kaifa|kamstrup   the simulated meter (default aidon); -1p / -3p for one or three phases (default 3)
-  --broker mqtt://host:port      publish to this broker instead of the embedded one
   --serial /dev/ttyUSB0          read a real meter through a USB M-Bus adapter instead of the simulator
   --speed N                      run the clock N times faster than real time (default 1)
   --for SECONDS                  stop after this much simulated time (default: run until Ctrl-C)
-  --config FILE                  the device configuration (han.json) to run with
-  --seed N                       the simulated household (default 1)`;
+  --seed N                       the simulated household (default 1)
+  --config FILE                  the device configuration (han.json) to run with; its broker is not used
+  --to-real-broker               publish to the broker in --config FILE instead of the embedded one
+  --broker mqtt://host:port      publish to this broker instead of the embedded one
+Simulated readings sent to a broker other than the embedded one go out as device sim-<deviceId>.`;
 
 const EMULATED_WIFI = { ssid: "emulated-ap", password: "emulated-wifi" };
-
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
+const DEFAULT_PORT = 1883;
+const SIM_PREFIX = "sim-";
 
 function options(argv: string[]) {
   // -1p and -3p read as one word each; parseArgs would split them into letters.
@@ -41,7 +39,8 @@ function options(argv: string[]) {
   try {
     parsed = parseArgs({ args: argv.filter((a) => a !== "-1p" && a !== "-3p"), options: {
       meter: { type: "string" }, broker: { type: "string" }, serial: { type: "string" }, speed: { type: "string" },
-      for: { type: "string" }, config: { type: "string" }, seed: { type: "string" }, help: { type: "boolean", short: "h" },
+      for: { type: "string" }, config: { type: "string" }, seed: { type: "string" },
+      "to-real-broker": { type: "boolean" }, help: { type: "boolean", short: "h" },
     } }).values;
   } catch (e) {
     throw new UsageError((e as Error).message.split("\n")[0]);
@@ -55,59 +54,141 @@ function options(argv: string[]) {
   if (parsed.broker && !/^mqtts?:\/\/[^/]+$/.test(parsed.broker)) {
     throw new UsageError(`--broker must be mqtt://host:port or mqtts://host:port; got "${parsed.broker}"`);
   }
+  const toRealBroker = parsed["to-real-broker"] === true;
+  if (toRealBroker && !parsed.config) throw new UsageError("--to-real-broker publishes to the broker in --config FILE; give one");
+  if (toRealBroker && parsed.broker) throw new UsageError("--to-real-broker and --broker both name the broker; give one");
   return { help: parsed.help, meter, phases: phasesFlag === "-1p" ? 1 as const : 3 as const, broker: parsed.broker,
-    serial: parsed.serial, speed, seconds, config: parsed.config, seed: Number(parsed.seed || 1) };
+    serial: parsed.serial, speed, seconds, config: parsed.config, toRealBroker, seed: Number(parsed.seed || 1) };
+}
+
+type Options = ReturnType<typeof options>;
+type Json = Record<string, unknown>;
+
+function readConfig(file: string): Json {
+  let raw: Json;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new UsageError(`--config ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : "not valid JSON"}`);
+  }
+  const checked = validateConfig(raw);
+  if (!checked.config) throw new UsageError(`--config ${file}: ${checked.errors.join("; ")}`);
+  return raw;
+}
+
+/** The configuration the emulated device runs with, where it publishes, and what the person should know about
+ *  that. `embeddedUrl` is null when the device publishes to another broker. */
+function deviceSetup(o: Options, raw: Json | null, embeddedUrl: string | null) {
+  const given = (raw && raw.mqtt || {}) as Json;
+  const simulated = !o.serial;
+  let deviceId = String(raw && raw.deviceId || "emulated");
+  let mqttConfig: Json;
+  const notes: string[] = [];
+  if (embeddedUrl) {
+    // The embedded broker takes anyone: the credentials and CA of another broker stay out of it.
+    mqttConfig = { url: embeddedUrl };
+    for (const key of ["keepAlive", "baseTopic"]) if (given[key] !== undefined) mqttConfig[key] = given[key];
+    if (raw) {
+      notes.push(`${o.config}'s broker ${given.url} is not used: the readings stay on this machine ` +
+        `(--to-real-broker sends them there${simulated ? `, as device ${SIM_PREFIX}${deviceId}` : ""})`);
+    }
+  } else {
+    mqttConfig = Object.assign({}, given, { url: o.broker || given.url });
+    if (simulated) {
+      if (deviceId.indexOf(SIM_PREFIX) !== 0) deviceId = SIM_PREFIX + deviceId;
+      // The configured topics are the real device's: simulated readings must not land among them.
+      delete mqttConfig.baseTopic;
+      notes.push(`simulated readings go out as device ${deviceId}, never as the real device`);
+    }
+  }
+  const config = Object.assign({ wifi: EMULATED_WIFI }, raw, { deviceId: deviceId, mqtt: mqttConfig });
+  const checked = validateConfig(config);
+  if (!checked.config) throw new Error("the emulated device's configuration: " + checked.errors.join("; "));
+  return { config, checked: checked.config, base: baseTopic(checked.config, deviceId), notes };
+}
+
+/** The embedded broker, on 1883 unless something else listens there. */
+async function embeddedBroker(): Promise<EmbeddedBroker> {
+  try {
+    return await startEmbeddedBroker(DEFAULT_PORT);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EADDRINUSE") throw e;
+    return startEmbeddedBroker(0);
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
   const o = options(argv);
   if (o.help) { console.log(USAGE); return 0; }
-  const build = buildFirmware();
-  console.error(`firmware: ${build.bytes} bytes` + (build.bytes > BUDGET_BYTES ? ` (over the ${BUDGET_BYTES}-byte budget)` : ""));
+  const raw = o.config ? readConfig(o.config) : null;
+  const external = o.broker || (o.toRealBroker && raw ? String((raw.mqtt as Json).url) : null);
+  const broker = external ? null : await embeddedBroker();
+  const brokerUrl = external || `mqtt://127.0.0.1:${broker!.port}`;
+  const setup = deviceSetup(o, raw, broker ? brokerUrl : null);
+  const mqttConfig = setup.checked.mqtt;
 
-  const broker = o.broker ? null : await startEmbeddedBroker(await portFree(1883) ? 1883 : 0);
-  const brokerUrl = o.broker || `mqtt://127.0.0.1:${broker!.port}`;
-  console.error(`broker: ${brokerUrl}${broker ? " (embedded; connect your own tools to it)" : ""}`);
-
-  let config: Record<string, unknown>;
-  if (o.config) {
-    try {
-      config = JSON.parse(readFileSync(o.config, "utf8"));
-    } catch (e) {
-      throw new UsageError(`--config ${o.config}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : "not valid JSON"}`);
-    }
-  } else {
-    config = { deviceId: "emulated", wifi: EMULATED_WIFI, mqtt: { url: brokerUrl } };
+  // The view subscribes before the device starts, so that it sees everything the device publishes; and a
+  // broker that cannot be reached ends it here, before anything runs.
+  let viewer: MqttClient;
+  try {
+    viewer = await connectOnce(brokerUrl, { username: mqttConfig.username, password: mqttConfig.password,
+      ca: mqttConfig.ca ? [mqttConfig.ca] : undefined });
+  } catch (e) {
+    console.error(`start: ${(e as Error).message}; nothing was started`);
+    if (broker) await broker.close();
+    return 1;
   }
-  const checked = validateConfig(config);
-  if (!checked.config) throw new UsageError(`--config: ${checked.errors.join("; ")}`);
-  const base = baseTopic(checked.config, checked.config.deviceId || "emulated");
-  const wifi = checked.config.wifi;
+  await viewer.subscribeAsync(setup.base + "/#", { qos: 1 });
+  viewer.options.reconnectPeriod = 1000;
 
+  const build = buildFirmware();
+  if (refusesBuild("start", build, "nothing was started")) {
+    await viewer.endAsync(true);
+    if (broker) await broker.close();
+    return 1;
+  }
+
+  const header: string[] = [];
+  const say = (line: string) => { console.error(line); header.push(line); };
+  say(`firmware: ${sizeText(build.bytes)}`);
+  say(`broker: ${brokerUrl}${broker ? " (embedded; connect your own tools to it)" : ""}`);
+  for (const note of setup.notes) say(note);
+
+  let serialFailure: string | null = null;
+  let stop = () => { /* until the run starts */ };
   const startMs = Date.now();
-  const source: ByteSource = o.serial ? await serialPortSource(o.serial) :
+  const source: ByteSource = o.serial ?
+    await serialPortSource(o.serial, (message) => { if (serialFailure === null) serialFailure = message; stop(); }) :
     meterSource({ maker: o.meter, phases: o.phases, wires: 4, country: "NO", seed: o.seed, startMs });
-  console.error(`meter: ${source.describe()}; device base topic ${base}`);
+  say(`meter: ${source.describe()}`);
 
-  const view = createLiveView(base);
-  const viewer = mqtt.connect(brokerUrl, { reconnectPeriod: 1000,
-    username: checked.config.mqtt.username, password: checked.config.mqtt.password });
-  viewer.on("connect", () => viewer.subscribe(base + "/#", { qos: 1 }));
+  const view = createLiveView(setup.base, { header,
+    footer: o.seconds === undefined ? "Ctrl-C to stop" : `stops after ${o.seconds} simulated s; Ctrl-C to stop sooner` });
   viewer.on("message", (topic, payload) => view.update(topic, payload.toString("utf8")));
 
-  const emulator = createEmulator({ code: build.code, files: { "han.json": JSON.stringify(config) }, source, startMs,
+  const wifi = setup.checked.wifi;
+  const emulator = createEmulator({ code: build.code, files: { "han.json": JSON.stringify(setup.config) }, source, startMs,
     wifi: { ssid: wifi.ssid, password: wifi.password } });
   const run = emulator.runRealtime(o.speed, o.seconds === undefined ? undefined : o.seconds * 1000);
-  const stop = () => run.stop();
+  stop = () => run.stop();
+  if (serialFailure !== null) stop();
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   await run.done;
+  // From here on a signal ends the process as usual.
+  process.off("SIGINT", stop);
+  process.off("SIGTERM", stop);
   // What the device sent last may still be on its way through the broker.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  if (serialFailure === null) await new Promise((resolve) => setTimeout(resolve, 300));
   view.close();
+  // The view ends before the device: the last will that the device's end sets off is not the device's news.
+  await viewer.endAsync(false);
   emulator.close();
-  await new Promise<void>((resolve) => viewer.end(false, {}, () => resolve()));
   if (broker) await broker.close();
+  if (serialFailure !== null) {
+    console.error(`start: the serial port: ${serialFailure} (is the USB M-Bus adapter plugged in? ls /dev/ttyUSB*)`);
+    return 1;
+  }
   const errors = emulator.console.lines.filter((l) => /Uncaught|OUT OF MEMORY/.test(l));
   for (const e of errors) console.error(`device: ${e}`);
   return errors.length > 0 ? 1 : 0;

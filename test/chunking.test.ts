@@ -2,12 +2,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { HanDecoder } from "../lib/han-decoder";
-import { fromHex } from "../lib/bytes";
 import type { Reading } from "../lib/reading";
-import { loadVectors, isReadable } from "./support/vectors";
+import { framesOfEveryLayout } from "./support/layout-frames";
 import { rng } from "./support/prng";
 
-const frames = loadVectors().filter((v) => isReadable(v) && v.framing === "hdlc").map((v) => fromHex(v.hex));
+const frames = framesOfEveryLayout(20261128).map((f) => f.frame);
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

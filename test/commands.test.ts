@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, createHmac } from "node:crypto";
-import { CommandHandler, signCommand, signedText } from "../lib/remote/commands";
+import { CommandHandler, signPayload, signedPart } from "../lib/remote/commands";
 import { hmacSha256 } from "../lib/remote/hmac";
 import { toBytes, toHex } from "../lib/bytes";
 import { commandPayload } from "../scripts/command";
@@ -13,6 +13,7 @@ const SECRET = "installer-secret-0123456789";
 
 function setup(configChanges: boolean, secret: string | undefined = SECRET) {
   let counter = 0;
+  const configured: { [path: string]: unknown }[] = [];
   const acted: string[] = [];
   const logs: string[] = [];
   const handler = new CommandHandler({ secret, configChanges, sha256, loadCounter: () => counter,
@@ -21,19 +22,20 @@ function setup(configChanges: boolean, secret: string | undefined = SECRET) {
     identify: () => acted.push("identify"),
     reboot: () => acted.push("reboot"),
     configure: (changes) => {
+      configured.push(changes);
       if ("han.baud" in changes && changes["han.baud"] === 1234) return ["han.baud: must be one of auto, 2400"];
       acted.push("set " + JSON.stringify(changes));
       return [];
     },
   });
   const signed = (cmd: string, n: number, changes?: unknown) =>
-    JSON.stringify({ cmd, counter: n, changes, hmac: signCommand(sha256, SECRET, cmd, n, changes) });
-  return { handler, acted, logs, signed, counter: () => counter };
+    signPayload(sha256, SECRET, JSON.stringify({ cmd, counter: n, changes }));
+  return { handler, acted, logs, signed, counter: () => counter, configured };
 }
 
 test("the HMAC is RFC 2104 HMAC-SHA256, short and long keys alike", () => {
   for (const key of ["k", SECRET, "x".repeat(100)]) {
-    const msg = signedText("set", 7, { "output.rawTopic": true });
+    const msg = '{"cmd":"set","counter":7,"changes":{"output.rawTopic":true}}';
     assert.equal(toHex(toBytes(hmacSha256(sha256, key, msg))), createHmac("sha256", Buffer.from(key, "latin1"))
       .update(Buffer.from(msg, "latin1")).digest("hex"));
   }
@@ -99,4 +101,34 @@ test("what `npm run command` sends is what the device accepts, once", () => {
   assert.equal(s.handler.handle(commandPayload("set", { "output.perValueTopics": true }, "another-secret-0123", 1764300002)),
     false, "signed with the wrong secret");
   assert.deepEqual(s.acted, ['set {"output.perValueTopics":true}', "reboot"]);
+});
+
+// Espruino's strings are 8-bit: the device sees the payload's UTF-8 bytes, one char each, and its JSON.stringify
+// writes them back as \u00C3\u00B8 where Node writes "ø". The signature covers the bytes as sent, which both sides
+// have alike.
+const NON_ASCII = { "wifi.ssid": "Bjørnstad", "mqtt.username": "€ Ærø" };
+
+test("a signed set with non-ASCII values, signed by `npm run command`, verifies on bytes as the device has them", () => {
+  const s = setup(true);
+  const payload = commandPayload("set", NON_ASCII, SECRET, 1764300100);
+  assert.equal(payload, Buffer.from(payload, "latin1").toString("latin1"), "one char per byte");
+  assert.ok(s.handler.handle(payload), s.logs.join("\n"));
+  const utf8 = (text: string) => Buffer.from(text, "utf8").toString("latin1");
+  assert.deepEqual(s.configured, [{ "wifi.ssid": utf8("Bjørnstad"), "mqtt.username": utf8("€ Ærø") }]);
+});
+
+test("the hmac member must end the payload: nothing after it, and no payload without it, is accepted", () => {
+  const s = setup(true);
+  const good = s.signed("set", 3, { "output.rawTopic": true });
+  assert.equal(signedPart(good), '{"cmd":"set","counter":3,"changes":{"output.rawTopic":true}}');
+  const moved = good.slice(0, -1) + ',"changes":{"output.rawTopic":false}}';
+  const reordered = JSON.stringify({ hmac: JSON.parse(good).hmac, cmd: "set", counter: 3,
+    changes: { "output.rawTopic": true } });
+  for (const payload of [moved, reordered, good.replace("}", " }")]) {
+    assert.equal(s.handler.handle(payload), false, payload);
+  }
+  assert.match(s.logs.join("\n"), /without the hmac member at its end/);
+  assert.match(s.logs.join("\n"), /wrong signature/);
+  assert.ok(s.handler.handle(good));
+  assert.equal(s.acted.length, 1);
 });

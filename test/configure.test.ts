@@ -1,15 +1,18 @@
 // npm run configure: without questions (--yes, --set) it writes a file the firmware's schema accepts, readable by
 // its owner only, and shows it without secrets; a wrong value is refused with the field named and nothing written;
 // asked questions, it takes answers piped in one per line, asks again after a wrong one, and stops when they run
-// out.
+// out. At a terminal (a pty made with socat) secrets are not shown while typed, and Ctrl-C cancels.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { SCHEMA } from "../lib/config/schema";
 import { validateConfig } from "../lib/config/validate";
-import { runScript } from "./support/run-script";
+import { socatMissing } from "../scripts/emulator/index";
+import { runScript, startScript } from "./support/run-script";
 
 const dir = mkdtempSync(join(tmpdir(), "han-configure-"));
 after(function () { rmSync(dir, { recursive: true, force: true }); });
@@ -80,4 +83,118 @@ test("questions answered through standard input, a wrong answer asked again", as
   assert.equal(short.code, 2);
   assert.match(short.stderr, /the input ended before every question had its answer/);
   assert.equal(existsSync(join(dir, "short.json")), false);
+});
+
+/** Waits until `done()` holds, checking every 20 ms; false after `ms`. */
+async function waitUntil(done: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return true;
+}
+
+test("--set: all errors at once (han.tx = han.rx among them), choices in any case, the form PATH=VALUE explained, " +
+  "and the next step after writing", async function () {
+  const out = join(dir, "all-at-once.json");
+  const bad = await runScript("scripts/configure.ts", ["--yes", "--set", "wifi.ssid=home", "--set", "mqtt.url=mqtt://10.0.0.2",
+    "--set", "mqtt.keepAlive=5", "--set", "han.rx=17", "--out", out]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^configure: mqtt\.keepAlive: must be a whole number from 10 to 3600; got 5$/m);
+  assert.match(bad.stderr, /^configure: han\.tx: must differ from han\.rx$/m);
+  assert.equal(existsSync(out), false);
+
+  const form = await runScript("scripts/configure.ts", ["--yes", "--set", "wifi.ssid", "--out", out]);
+  assert.equal(form.code, 2);
+  assert.match(form.stderr, /^configure: --set wifi\.ssid: expected PATH=VALUE, e\.g\. --set wifi\.ssid=MyNetwork/);
+
+  const good = await runScript("scripts/configure.ts", ["--yes", "--set", "wifi.ssid=home", "--set", "mqtt.url=mqtt://10.0.0.2",
+    "--set", "meter.country=no", "--set", "han.parity=EVEN", "--out", out]);
+  assert.equal(good.code, 0, good.stderr);
+  const written = JSON.parse(readFileSync(out, "utf8"));
+  assert.equal(written.meter.country, "NO");
+  assert.equal(written.han.parity, "even");
+  assert.match(good.stdout, /configure: wrote .*all-at-once\.json\n/);
+  assert.match(good.stdout, /next, .*npm run flash -- --port \/dev\/ttyUSB0 --config .*all-at-once\.json/);
+});
+
+const opensslMissing = spawnSync("sh", ["-c", "command -v openssl"]).status === 0 ? null :
+  "the `openssl` binary is not installed (apt-get install -y openssl)";
+if (opensslMissing) console.warn("configure.test.ts: the certificate test is SKIPPED: " + opensslMissing);
+
+test("mqtt.ca is the name of a PEM file, read and checked, and asked only for mqtts://; questions are numbered",
+  { skip: opensslMissing ? "SKIPPED: " + opensslMissing : false }, async function () {
+  const made = spawnSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+    "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=han configure test"], { cwd: dir });
+  assert.equal(made.status, 0, made.stderr.toString());
+  const pem = readFileSync(join(dir, "ca.pem"), "utf8");
+  writeFileSync(join(dir, "not-a-cert.pem"), "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n");
+
+  const plain = join(dir, "plain.json");
+  const asked = await runScript("scripts/configure.ts", ["--out", plain], { input: answers({
+    "wifi.ssid": ["cabin"], "mqtt.url": ["mqtt://broker.local"] }) });
+  assert.equal(asked.code, 0, asked.stdout + asked.stderr);
+  assert.doesNotMatch(asked.stdout, /mqtt\.ca/, "mqtt.ca was asked for an mqtt:// broker");
+  assert.match(asked.stdout, new RegExp("\\[question 1 of " + SCHEMA.length + "\\] deviceId: "));
+  // The broker is mqtt://, so one question less from there on.
+  const last = SCHEMA[SCHEMA.length - 1].path;
+  assert.match(asked.stdout, new RegExp("\\[question " + (SCHEMA.length - 1) + " of " + (SCHEMA.length - 1) + "\\] " + last + ": "));
+
+  const tls = join(dir, "tls.json");
+  const withCa = await runScript("scripts/configure.ts", ["--out", tls], { input: answers({
+    "wifi.ssid": ["cabin"], "mqtt.url": ["mqtts://broker.local:8883"],
+    "mqtt.ca": [join(dir, "missing.pem"), join(dir, "not-a-cert.pem"), join(dir, "ca.pem")] }) });
+  assert.equal(withCa.code, 0, withCa.stdout + withCa.stderr);
+  assert.match(withCa.stdout, /mqtt\.ca: .*; the name of the file: /);
+  assert.match(withCa.stdout, /mqtt\.ca: cannot read .*missing\.pem \(ENOENT\)/);
+  assert.match(withCa.stdout, /mqtt\.ca: .*not-a-cert\.pem is not a certificate in PEM form/);
+  assert.equal(JSON.parse(readFileSync(tls, "utf8")).mqtt.ca, pem);
+
+  const set = await runScript("scripts/configure.ts", ["--yes", "--set", "wifi.ssid=x", "--set", "mqtt.url=mqtts://b",
+    "--set", "mqtt.ca=" + join(dir, "not-a-cert.pem"), "--out", join(dir, "set-ca.json")]);
+  assert.equal(set.code, 1);
+  assert.match(set.stderr, /configure: mqtt\.ca: .*not-a-cert\.pem is not a certificate in PEM form/);
+});
+
+test("Ctrl-C (the signal, with piped answers) cancels: nothing written", async function () {
+  const out = join(dir, "cancelled.json");
+  let said = "";
+  const run = startScript("scripts/configure.ts", ["--out", out], (text) => { said += text; });
+  run.child.stdin.write("\n\n");
+  assert.ok(await waitUntil(() => /wifi\.ssid: /.test(said), 15000), said);
+  run.child.kill("SIGINT");
+  const ended = await run.done;
+  assert.equal(ended.code, 130);
+  assert.equal(ended.stderr.trim(), "configure: cancelled, nothing written");
+  assert.equal(existsSync(out), false);
+});
+
+const noPty = socatMissing();
+if (noPty) console.warn("configure.test.ts: the terminal test is SKIPPED: " + noPty);
+
+test("at a terminal, a password is not shown while typed, other answers are, and Ctrl-C cancels with nothing written",
+  { skip: noPty ? "SKIPPED: " + noPty : false, timeout: 60000 }, async function () {
+  const out = join(dir, "terminal.json");
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  const command = [process.execPath, "--import", "tsx", "scripts/configure.ts", "--out", out].join(" ");
+  const terminal = spawn("socat", ["STDIO", "EXEC:" + command + ",pty,setsid,ctty,stderr"], { cwd: root });
+  let screen = "";
+  terminal.stdout.on("data", (d: Buffer) => { screen += d.toString(); });
+  const closed = new Promise((resolve) => terminal.on("close", resolve));
+  try {
+    // deviceId and led keep their defaults; the keys go in once each question is on the screen.
+    for (const [question, keys] of [[1, "\r"], [2, "\r"], [3, "cabin\r"], [4, "pass-Zx9k\r"], [5, "\x03"]] as const) {
+      assert.ok(await waitUntil(() => screen.indexOf("[question " + question + " of") >= 0, 20000),
+        "question " + question + " never came:\n" + screen);
+      terminal.stdin.write(keys);
+    }
+    await closed;
+    assert.match(screen, /wifi\.ssid: .*cabin/);
+    assert.ok(screen.indexOf("pass-Zx9k") < 0, "the password was shown:\n" + screen);
+    assert.match(screen, /configure: cancelled, nothing written/);
+    assert.equal(existsSync(out), false);
+  } finally {
+    terminal.kill();
+  }
 });

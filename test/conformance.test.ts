@@ -1,11 +1,11 @@
 // Every real capture decodes to exactly the values published with it; the broken ones are rejected under the
 // right counter; the framings of later stages give a clean "unsupported".
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { HanDecoder } from "../lib/han-decoder";
 import { fromHex } from "../lib/bytes";
 import type { Reading } from "../lib/reading";
-import { loadVectors, isReadable, framesOf, profileFor, Vector } from "./support/vectors";
+import { loadVectors, isReadable, framesOf, profileFor, capturesSkip, Vector } from "./support/vectors";
 
 const NUMBER_WITH_UNIT = /^(-?\d+(?:\.\d+)?) (\S+)$/;
 const DATE_TIME = /^(\S+)(?: dev=(-?\d+))? wd=(\d+) status=0x([0-9a-f]{2})$/;
@@ -69,52 +69,55 @@ function nveList(v: Vector): number | null {
   return /hourly/.test(v.list) ? 3 : /10 s/.test(v.list) ? 2 : null;
 }
 
-const vectors = loadVectors();
+describe("the real meter captures", { skip: capturesSkip(import.meta.url) }, () => {
+  const vectors = loadVectors();
 
-for (const v of vectors.filter(isReadable)) {
-  test(`capture ${v.id} decodes to its published values`, () => {
-    const { readings, decoder } = decodeVector(v);
-    assert.equal(readings.length, 1, "one reading");
-    assert.equal(decoder.counters.decode_errors + decoder.counters.hcs_errors + decoder.counters.fcs_errors, 0);
-    checkExpected(v, readings[0]);
-    const r = readings[0];
-    const list = nveList(v);
-    if (list !== null) assert.equal(r.list, list, "NVE list");
-    for (const key of Object.keys(r.values)) assert.match(key, /^[a-z0-9_]+$/, "snake_case key");
-    if (v.verification.len_field) assert.equal(decoder.counters.frames_ok, framesOf(v).length);
+  for (const v of vectors.filter(isReadable)) {
+    test(`capture ${v.id} decodes to its published values`, () => {
+      const { readings, decoder } = decodeVector(v);
+      assert.equal(readings.length, 1, "one reading");
+      assert.equal(decoder.counters.decode_errors + decoder.counters.hcs_errors + decoder.counters.fcs_errors, 0);
+      checkExpected(v, readings[0]);
+      const r = readings[0];
+      const list = nveList(v);
+      if (list !== null) assert.equal(r.list, list, "NVE list");
+      for (const key of Object.keys(r.values)) assert.match(key, /^[a-z0-9_]+$/, "snake_case key");
+      if (v.verification.len_field) assert.equal(decoder.counters.frames_ok, framesOf(v).length);
+    });
+  }
+
+  for (const v of vectors.filter((x) => x.negative)) {
+    test(`broken capture ${v.id} is rejected and counted`, () => {
+      const { readings, decoder } = decodeVector(v);
+      assert.equal(readings.length, 0);
+      const c = decoder.counters;
+      const check = v.verification as { len_ok: boolean; hcs_ok: boolean; fcs_ok: boolean };
+      const counter = !check.len_ok ? "length_errors" : !check.hcs_ok ? "hcs_errors" : "fcs_errors";
+      assert.equal(c[counter], 1, counter);
+      assert.equal(c.hcs_errors + c.fcs_errors + c.length_errors, 1, "counted once");
+      assert.equal(c.frames_ok, 0);
+      assert.ok(c.bytes_dropped > 0);
+    });
+  }
+
+  // The crypto reference is a bare ciphertext, not a message: it must be refused like any other noise.
+  const isCryptoReference = (v: Vector) => v.framing === "gcm-vector";
+
+  test("the bare GCM ciphertext reference is refused as a decode error, not thrown", () => {
+    for (const v of vectors.filter(isCryptoReference)) {
+      const { readings, decoder } = decodeVector(v);
+      assert.equal(readings.length, 0);
+      assert.equal(decoder.counters.decode_errors, 1);
+    }
   });
-}
 
-for (const v of vectors.filter((x) => x.negative)) {
-  test(`broken capture ${v.id} is rejected and counted`, () => {
-    const { readings, decoder } = decodeVector(v);
-    assert.equal(readings.length, 0);
-    const c = decoder.counters;
-    const check = v.verification as { len_ok: boolean; hcs_ok: boolean; fcs_ok: boolean };
-    const counter = !check.len_ok ? "length_errors" : !check.hcs_ok ? "hcs_errors" : "fcs_errors";
-    assert.equal(c[counter], 1, counter);
-    assert.equal(c.hcs_errors + c.fcs_errors + c.length_errors, 1, "counted once");
-    assert.equal(c.frames_ok, 0);
-    assert.ok(c.bytes_dropped > 0);
-  });
-}
-
-// The crypto reference is a bare ciphertext, not a message: it must be refused like any other noise.
-const isCryptoReference = (v: Vector) => v.framing === "gcm-vector";
-
-test("the bare GCM ciphertext reference is refused as a decode error, not thrown", () => {
-  for (const v of vectors.filter(isCryptoReference)) {
-    const { readings, decoder } = decodeVector(v);
-    assert.equal(readings.length, 0);
-    assert.equal(decoder.counters.decode_errors, 1);
+  for (const v of vectors.filter((x) => !isReadable(x) && !x.negative && !isCryptoReference(x))) {
+    const framing = v.framing + (v.encrypted ? ", encrypted" : "");
+    test(`capture ${v.id} (${framing}) is reported unsupported, not thrown`, () => {
+      const { readings, decoder, unsupported } = decodeVector(v);
+      assert.equal(readings.length, 0);
+      assert.equal(decoder.counters.decode_errors, 0);
+      assert.ok(unsupported.length >= 1 && decoder.counters.unsupported === unsupported.length, unsupported.join());
+    });
   }
 });
-
-for (const v of vectors.filter((x) => !isReadable(x) && !x.negative && !isCryptoReference(x))) {
-  test(`capture ${v.id} (${v.framing}${v.encrypted ? ", encrypted" : ""}) is reported unsupported, not thrown`, () => {
-    const { readings, decoder, unsupported } = decodeVector(v);
-    assert.equal(readings.length, 0);
-    assert.equal(decoder.counters.decode_errors, 0);
-    assert.ok(unsupported.length >= 1 && decoder.counters.unsupported === unsupported.length, unsupported.join());
-  });
-}

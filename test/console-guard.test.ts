@@ -2,7 +2,7 @@
 // twice as long; input typed during a wait is refused, and nothing grows without bound.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ConsoleGuard } from "../lib/console-guard";
+import { ConsoleGuard, delayAfter } from "../lib/console-guard";
 import { FakeClock } from "./support/fake-clock";
 
 function setup() {
@@ -39,8 +39,8 @@ test("three wrong attempts are free, then waits double; attempts during a wait a
   s.clock.advance(1);
   s.guard.input("open-sesame\r");
   assert.equal(s.guard.locked, false);
-  assert.deepEqual([3, 4, 5, 6, 20].map(ConsoleGuard.delayAfter), [5000, 10000, 20000, 40000, 3600000]);
-  assert.deepEqual([0, 1, 2].map(ConsoleGuard.delayAfter), [0, 0, 0]);
+  assert.deepEqual([3, 4, 5, 6, 20].map(delayAfter), [5000, 10000, 20000, 40000, 3600000]);
+  assert.deepEqual([0, 1, 2].map(delayAfter), [0, 0, 0]);
 });
 
 test("a flood of input without a newline is cut off, and the password never appears in the output", () => {
@@ -53,4 +53,15 @@ test("a flood of input without a newline is cut off, and the password never appe
   assert.ok(!s.out().includes("open-sesame"));
   s.guard.lock();
   assert.equal(s.guard.locked, true);
+});
+
+test("Ctrl-C clears the line and brings the prompt back, costing no attempt: the host tools learn it is locked", () => {
+  const s = setup();
+  s.guard.input("half a passw");
+  const before = s.out().length;
+  s.guard.input("\x03\n");
+  assert.equal(s.out().slice(before), "\r\nConsole locked. Password: ");
+  assert.equal(s.guard.failures, 0);
+  s.guard.input("open-sesame\r");
+  assert.equal(s.guard.locked, false, "what came before Ctrl-C was not kept");
 });

@@ -54,10 +54,11 @@ test("a locked console: the REPL only after the password; three wrong ones are f
   }
 });
 
-test("Ctrl-C clears a half-typed password; neither it nor Enter on an empty line is an attempt", async () => {
+test("Ctrl-C clears a half-typed password and shows the prompt again; neither it nor Enter on an empty line is an " +
+  "attempt", async () => {
   const emu = emulate({ files: { "han.json": config(PASSWORD) } });
   try {
-    assert.equal(await answer(emu, "left half-typed\x03"), "");
+    assert.equal(await answer(emu, "left half-typed\x03"), "\r\nConsole locked. Password: ");
     assert.equal(await answer(emu, "\n"), "");
     assert.equal(await answer(emu, "\x10" + PASSWORD + "\r"), "\r\nUnlocked.\r\n");
     assert.equal(emu.consoles.usbOutput.indexOf("Wrong password"), -1);

@@ -6,9 +6,8 @@ import assert from "node:assert/strict";
 import { Publisher } from "../lib/publish/publisher";
 import { diagPayload } from "../lib/publish/diag";
 import { HanDecoder } from "../lib/han-decoder";
-import { fromHex } from "../lib/bytes";
 import { FakeClock } from "./support/fake-clock";
-import { loadVectors } from "./support/vectors";
+import { listSpec, sampleFrame, reencoded } from "./support/layout-frames";
 
 /** Home Assistant's sensor rules: the units each device class accepts and the state classes that make sense. */
 const HA_RULES: { [deviceClass: string]: { units: (string | undefined)[]; stateClasses: string[] } } = {
@@ -48,6 +47,13 @@ const STATE_CLASSES = ["measurement", "total", "total_increasing"];
 const TOPIC = /^homeassistant\/sensor\/[A-Za-z0-9_-]+\/[A-Za-z0-9_-]+\/config$/;
 const TEMPLATE = /^\{\{ (?:\(value_json\.([a-z0-9_]+) \/ (\d+)\) \| round\(3\)|value_json\.([a-z0-9_]+)) \}\}$/;
 
+/** One Aidon meter's three lists; the hourly one closes at 94,064.59 kWh. */
+const FRAMES = ([1, 2, 3] as const).map((list) => reencoded(sampleFrame(listSpec("aidon", 3, 4, list, "NO"), list),
+  (input) => {
+    input.meterId = "7359992895913195";
+    if (list === 3) input.values.active_energy_import = 94064590;
+  }).frame);
+
 function run() {
   const clock = new FakeClock();
   clock.advance(Date.parse("2026-03-01T10:00:10Z"));
@@ -56,11 +62,9 @@ function run() {
     { base: "han/d1", deviceId: "d1", firmwareVersion: "0.1.0", perValueTopics: false, rawTopic: false,
       discovery: true, discoveryPrefix: "homeassistant", discoveryInterval: 200, maxPower: 50000, clock });
   const decoder = new HanDecoder({ onReading: (r) => publisher.reading(r) });
-  for (const id of ["aidon-no-list1-3p-7d-in-data", "aidon-no-list2-3p-6534", "aidon-no-list3-3p-6534-hassams"]) {
-    decoder.push(fromHex(loadVectors().find((v) => v.id === id)!.hex));
-  }
+  for (const frame of FRAMES) decoder.push(frame);
   publisher.diag(diagPayload({ now: clock.now(), uptime: 1234, freeMemory: 2000, rssi: -61, decoder: decoder.counters,
-    mqtt: { connected: true, attempts: 1, connects: 1, reconnects: 0, queueDrops: 0, keptDrops: 0, parseErrors: 0,
+    mqtt: { connected: true, attempts: 1, connects: 1, reconnects: 0, queueDrops: 0, keptDrops: 0, parseErrors: 0, connectErrors: 0,
       queued: 0, inflight: 0, lastError: "" }, energyRejected: 0, lastError: null }));
   clock.advance(120000);
   const raw = sent.filter((s) => s.topic.startsWith("homeassistant/"));

@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { cursor, readData, AxdrNode } from "../lib/dlms/axdr";
 import { readDataNotification } from "../lib/dlms/notification";
 import { readCosemDateTime, daysFromCivil } from "../lib/dlms/cosem-datetime";
-import { AxdrWriter, DateTimeFields } from "../lib/sim/axdr-writer";
-import { dataNotification, TimeEncoding } from "../lib/sim/notification-writer";
+import { AxdrWriter, DateTimeFields } from "../scripts/sim/axdr-writer";
+import { dataNotification, TimeEncoding } from "../scripts/sim/notification-writer";
 import { fromHex } from "../lib/bytes";
 
 function read(bytes: Uint8Array): AxdrNode {

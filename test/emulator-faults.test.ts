@@ -1,13 +1,14 @@
 // Faults the device must get over by itself, each on the emulated ESP32 with the firmware bundle: Wi-Fi gone for
-// ten minutes, the broker restarted, noise and cut frames on the HAN line, the wrong parity stored, and a
-// configuration that is missing or invalid.
+// ten minutes or never there, the broker restarted, noise and cut frames on the HAN line, the wrong serial setting
+// stored, and a configuration that is missing or invalid.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startAedes } from "./support/brokers";
 import { brokerForFile, deviceConfig, emulate, Recorder } from "./support/emulated-device";
 import { meterSource, withFaults } from "../scripts/emulator/index";
 import type { Emulator } from "../scripts/emulator/index";
-import { createRng } from "../lib/sim/random";
+import { createRng } from "../scripts/sim/random";
+import { CANDIDATES } from "../lib/serial-autodetect";
 
 const MINUTE = 60000;
 /** Ten minutes before midnight UTC: the hourly list of 00:00 falls inside the first fault's window. */
@@ -71,6 +72,24 @@ test("Wi-Fi gone for 10 minutes: readings resume, and the hour closed meanwhile 
   }
 });
 
+test("the configuration names a network that is not in reach: the device keeps trying and reads the meter, and the " +
+  "emulator says why", async function () {
+  const emu = emulate({ startMs: START, wifi: { ssid: "han-test", password: "secret" },
+    files: { "han.json": deviceConfig(broker().port, "no-ap", { wifi: { ssid: "cabin" } }) },
+    source: aidon() });
+  try {
+    await emu.advance(5 * MINUTE);
+    assert.equal(emu.wifi.state.connects, 0);
+    assert.ok(emu.wifi.state.attempts >= 3, "the firmware gave up: " + emu.wifi.state.attempts + " attempt(s)");
+    assert.deepEqual(emu.notes, ["Wi-Fi does not connect: no network \"cabin\" in reach: the emulated access point " +
+      "is \"han-test\" (the emulator's wifi option; npm run emulate -- --wifi-ssid)"]);
+    assert.ok(emu.console.has("HAN: 2400 baud, parity even works"));
+    healthy(emu);
+  } finally {
+    emu.close();
+  }
+});
+
 test("broker stopped for 2 minutes and started again on the same port: the device reconnects by itself", async function () {
   const own = await startAedes();
   const watcher = new Recorder();
@@ -128,26 +147,92 @@ test("noise and frames cut short on the HAN line are counted, and decoding goes 
   }
 });
 
-test("the line is 8E1 but Storage says 8N1: the device finds 8E1 itself and stores it", async function () {
-  const base = "han/parity";
-  const emu = emulate({
-    startMs: START,
-    files: { "han.json": deviceConfig(broker().port, "parity"), "han.serial": JSON.stringify({ baud: 2400, parity: "none" }) },
-    source: aidon(),
-  }, recorder);
-  try {
-    assert.equal(emu.serial.setups[0].settings.parity, "none", "did not start from the stored setting");
-    assert.ok(await emu.advanceUntil(function () {
-      return JSON.parse(emu.storage.read("han.serial") as string).parity === "even";
-    }, 15 * MINUTE), "8E1 not found; console:\n" + emu.console.text());
-    assert.deepEqual(JSON.parse(emu.storage.read("han.serial") as string), { baud: 2400, parity: "even" });
-    assert.ok(emu.console.has("HAN: 2400 baud, parity even works"));
-    const found = emu.clock.now;
-    assert.ok(await emu.advanceUntil(function () { return powerAfter(base, found) >= 3; }, MINUTE));
-    healthy(emu);
-  } finally {
-    emu.close();
+test("the line is 8E1 but Storage says 8N1: the ESP32 delivers the bytes all the same, and the device keeps 8N1",
+  async function () {
+    const base = "han/parity-kept";
+    const emu = emulate({
+      startMs: START,
+      files: { "han.json": deviceConfig(broker().port, "parity-kept"),
+        "han.serial": JSON.stringify({ baud: 2400, parity: "none" }) },
+      source: aidon(),
+    }, recorder);
+    try {
+      assert.ok(await emu.advanceUntil(function () { return powerAfter(base, 0) >= 3; }, MINUTE),
+        "no readings at 8N1; console:\n" + emu.console.text());
+      assert.ok(await emu.advanceUntil(function () { return emu.console.has("HAN: 2400 baud, parity none works"); },
+        MINUTE), emu.console.text());
+      assert.equal(emu.serial.setups.length, 1, "the setting was changed");
+      assert.deepEqual(JSON.parse(emu.storage.read("han.serial") as string), { baud: 2400, parity: "none" });
+      healthy(emu);
+    } finally {
+      emu.close();
+    }
+  });
+
+test("a Kamstrup line (8N1) and Storage says 8E1: bytes arrive out of step, and the device finds 8N1 and stores it",
+  async function () {
+    const base = "han/parity-found";
+    const emu = emulate({
+      startMs: START,
+      files: { "han.json": deviceConfig(broker().port, "parity-found"),
+        "han.serial": JSON.stringify({ baud: 2400, parity: "even" }) },
+      source: meterSource({ maker: "kamstrup", phases: 3, wires: 4, country: "NO", seed: seed++, startMs: START }),
+    }, recorder);
+    try {
+      assert.equal(emu.serial.setups[0].settings.parity, "even", "did not start from the stored setting");
+      assert.ok(await emu.advanceUntil(function () {
+        return JSON.parse(emu.storage.read("han.serial") as string).parity === "none";
+      }, 15 * MINUTE), "8N1 not found; console:\n" + emu.console.text());
+      assert.ok(emu.serial.bytesDelivered > 0);
+      assert.ok(emu.console.has("HAN: 2400 baud, parity none works"));
+      const found = emu.clock.now;
+      assert.ok(await emu.advanceUntil(function () { return powerAfter(base, found) >= 2; }, 2 * MINUTE));
+      healthy(emu);
+    } finally {
+      emu.close();
+    }
+  });
+
+/** Windows of the firmware's autodetection (lib/device.ts). */
+const DETECT_WINDOW = 25000;
+/** The settings whose frames are valid on each maker's line, as the ESP32 receives it. */
+const WORKING: { [maker: string]: string[] } = {
+  aidon: ["2400 even", "2400 none"], kaifa: ["2400 even", "2400 none"], kamstrup: ["2400 none"],
+};
+
+test("every maker, from every setting Storage may hold: the device settles on a working setting, within two " +
+  "windows per setting tried, and stays there", async function (t) {
+  const times: string[] = [];
+  for (const maker of ["aidon", "kaifa", "kamstrup"] as const) {
+    for (const start of CANDIDATES) {
+      const emu = emulate({ startMs: START, files: { "han.serial": JSON.stringify(start) },
+        source: meterSource({ maker: maker, phases: 3, wires: 4, country: "NO", seed: seed++, startMs: START }) });
+      const what = maker + " from " + start.baud + " " + start.parity;
+      try {
+        const works = function (): string[] {
+          return emu.console.lines.filter(function (l) { return l.indexOf(" works") >= 0; });
+        };
+        assert.ok(await emu.advanceUntil(function () { return works().length > 0; }, 15 * MINUTE),
+          what + ": no setting found; console:\n" + emu.console.text());
+        const lockedAt = emu.clock.now;
+        const setting = works()[0].replace(/^HAN: (\d+) baud, parity (\w+) works$/, "$1 $2");
+        assert.ok(WORKING[maker].indexOf(setting) >= 0, what + ": settled on " + setting);
+        const tried = emu.serial.setups.length;
+        assert.ok(lockedAt <= (2 * (tried - 1) + 1) * DETECT_WINDOW + 1000,
+          what + ": " + lockedAt / 1000 + " s for " + tried + " setting(s)");
+        await emu.advance(5 * MINUTE);
+        assert.equal(emu.serial.setups.length, tried, what + ": moved on from a working setting");
+        assert.equal(works().length, 1);
+        assert.deepEqual(emu.storage.read("han.serial"), JSON.stringify({ baud: Number(setting.split(" ")[0]),
+          parity: setting.split(" ")[1] }));
+        healthy(emu);
+        times.push(what + ": " + setting + " after " + lockedAt / 1000 + " s");
+      } finally {
+        emu.close();
+      }
+    }
   }
+  t.diagnostic("autodetection: " + times.join("; "));
 });
 
 /** The device without a usable configuration: it says why on the console and still reads the meter. */

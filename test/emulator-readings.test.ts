@@ -1,16 +1,17 @@
 // The firmware bundle on the emulated ESP32, fed by the simulated meter of each maker (1 and 3 phases), publishes
 // on a real broker what the meter encoded: the instantaneous values of every list 2 and the hourly registers,
-// as the simulator quantized them, and the Home Assistant discovery configs of its keys.
+// as the simulator quantized them, and the Home Assistant discovery configs of its keys; its diag topic carries
+// the Wi-Fi signal the radio reports.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { brokerForFile, deviceConfig, emulate } from "./support/emulated-device";
 import { meterSource } from "../scripts/emulator/index";
-import { expectedReading } from "../lib/sim/layouts";
-import type { SentFrame } from "../lib/sim/meter";
+import { expectedReading } from "../scripts/sim/layouts";
+import type { SentFrame } from "../scripts/sim/meter";
 import { topicOfKey } from "../lib/publish/contract";
 
 const HOUR = 3600000;
-/** 23:30 UTC: the firmware tries 8E1 first, and a Kamstrup line (8N1) read that way loses nearly every byte, so
+/** 23:30 UTC: the firmware tries 8E1 first, and a Kamstrup line (8N1) read that way arrives out of step, so
  *  finding the setting takes it a minute or two; the hourly list at 00:00 comes well after that. */
 const START = Date.UTC(2024, 0, 14, 23, 30, 0);
 
@@ -171,3 +172,19 @@ for (const maker of ["aidon", "kaifa", "kamstrup"] as const) {
     });
   }
 }
+
+test("diag carries the signal strength of the network the device joined", async function () {
+  const base = "han/rssi";
+  const emu = emulate({ startMs: START, wifi: { rssi: -47 }, files: { "han.json": deviceConfig(broker().port, "rssi") },
+    source: meterSource({ maker: "aidon", phases: 3, wires: 4, country: "NO", seed: seed++, startMs: START }) },
+  recorder);
+  try {
+    assert.ok(await emu.advanceUntil(function () { return recorder.on(base + "/diag").length >= 1; }, 3 * 60000),
+      "no diag; console:\n" + emu.console.text());
+    const diag = recorder.json(base + "/diag");
+    assert.equal(diag[diag.length - 1].rssi, -47, JSON.stringify(diag[diag.length - 1]));
+    assert.deepEqual(emu.console.uncaught, []);
+  } finally {
+    emu.close();
+  }
+});

@@ -6,7 +6,8 @@
 // the configuration's CRC32. npm run configure -- --push then changes the configuration on the locked device.
 // Both start where something was left half-typed at the console.
 // The device boots what was flashed and publishes readings to a broker. Also: an invalid configuration, a port
-// that does not exist, and a pty with no Espruino behind it, each give their message.
+// that does not exist, a device that is no serial port, a pty with no Espruino behind it, and a device whose console
+// is locked by a password the configuration does not have, each give their message.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -14,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createEmulator, meterSource, servePty, socatMissing } from "../scripts/emulator/index";
 import { PASSWORD, startAedes, USERNAME, type Broker } from "./support/brokers";
-import { firmwareBundle, Recorder } from "./support/emulated-device";
+import { deviceConfig, firmwareBundle, Recorder } from "./support/emulated-device";
 import { runScript } from "./support/run-script";
 
 const missing = socatMissing();
@@ -144,5 +145,31 @@ test("flash to a pty with no Espruino behind it gives the esptool command that i
     assert.match(run.stderr, /esptool\.py --chip esp32 --port .*ttySilent --baud 921600 write_flash/);
   } finally {
     await pty.close();
+  }
+});
+
+test("flash to a device that is no serial port says so, without the espruino tool's crash", async function () {
+  const run = await runScript("scripts/flash.ts", ["--port", "/dev/null", "--config", anyConfig]);
+  assert.equal(run.code, 1);
+  assert.equal(run.stderr.trim(), "flash: /dev/null is not a serial port: give the ESP32's USB serial port, e.g. /dev/ttyUSB0");
+});
+
+test("flash to a device whose console is locked, with no console.password in the configuration, says that, and " +
+  "nothing about installing Espruino", { skip: skip, timeout: 120000 }, async function () {
+  const emu = createEmulator({ startMs: START, code: firmwareBundle(),
+    files: { "han.json": deviceConfig(1, "locked", { console: { password: CONSOLE_PASSWORD } }) } });
+  const pty = await servePty(emu.consoles, join(dir, "ttyLocked"));
+  const realtime = emu.runRealtime(1);
+  try {
+    const run = await runScript("scripts/flash.ts", ["--port", pty.path, "--config", anyConfig]);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /^flash: the console on .*ttyLocked is locked with a password, and the configuration has no console\.password: set it/);
+    assert.doesNotMatch(run.stderr, /Espruino|esptool/);
+    assert.equal(emu.consoles.current, "LoopbackA", "the console was unlocked");
+  } finally {
+    realtime.stop();
+    await realtime.done;
+    await pty.close();
+    emu.close();
   }
 });

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FrameReader } from "../lib/hdlc/frame-reader";
-import { hdlcFrame, hdlcSegments, llcPayload, HdlcAddressing } from "../lib/sim/hdlc-writer";
+import { hdlcFrame, hdlcSegments, llcPayload, HdlcAddressing } from "../scripts/sim/hdlc-writer";
 import { toHex } from "../lib/bytes";
 
 const AIDON: HdlcAddressing = { destination: [0x20], source: [4, 65], control: 0x13 };
@@ -39,6 +39,22 @@ test("segmented frames (S bit) are reassembled; the LLC header appears once", ()
   for (const s of segments) reader.push(s);
   assert.deepEqual(messages, [toHex(info)]);
   assert.equal(reader.counters.frames_ok, 4);
+});
+
+test("the reassembly buffer is made at the first segmented frame, at its bound, and then kept", () => {
+  const { reader, messages } = collect(300);
+  const seg = () => (reader as unknown as { seg: Uint8Array | null }).seg;
+  const single = payload(100, 7);
+  reader.push(hdlcFrame(single, 0, single.length, AIDON, false));
+  assert.equal(seg(), null, "a meter that never segments never pays for it");
+  const info = llcPayload(payload(500, 8));
+  for (const s of hdlcSegments(info, AIDON, 200)) reader.push(s);
+  assert.deepEqual(messages, [toHex(single), toHex(info)]);
+  const made = seg();
+  assert.equal(made && made.length, 4 * 300, "four frames' worth by default");
+  for (const s of hdlcSegments(info, AIDON, 200)) reader.push(s);
+  assert.equal(seg(), made, "the buffer is reused");
+  assert.equal(messages.length, 3);
 });
 
 test("a segmented message larger than its bound is dropped and counted, and the next message is whole", () => {

@@ -3,7 +3,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { TOPICS, COMMON_KEYS, ENERGY_KEYS, allValueKeys, unitOfKey, topicOfKey } from "../lib/publish/contract";
+import { allTopics, allValueKeys, unitOfKey, topicOfKey } from "../lib/publish/contract";
+import { powerPayload, energyPayload } from "../lib/publish/payloads";
+import type { Reading } from "../lib/reading";
 
 const doc = readFileSync(new URL("../docs/mqtt.md", import.meta.url), "utf8");
 
@@ -24,7 +26,7 @@ const unquote = (cell: string) => cell.replace(/`/g, "");
 test("every topic in the code is in the document with the same retain flag and QoS, and nothing else is", () => {
   const rows = table("| topic | retain | qos | payload |");
   const documented = new Map(rows.map((r) => [unquote(r[0]).replace(/^<base>\//, ""), r]));
-  const specs = Object.values(TOPICS);
+  const specs = allTopics();
   assert.equal(documented.size, specs.length);
   for (const spec of specs) {
     const row = documented.get(spec.suffix);
@@ -51,7 +53,18 @@ test("every value key is documented with the unit and topic the code gives it", 
 });
 
 test("the keys every payload carries are documented", () => {
+  const reading = {
+    list: 3, layout: "aidon", meter: { id: "7359992890941742", type: "6841131BN243101040", list_version: "AIDON_V0001", manufacturer: "Aidon" },
+    clock: { local: "2026-11-30T10:00:00", utc: null, deviation: null, status: null },
+    values: { active_power_import: 1200, active_energy_import: 123456 }, obis: {},
+  } as unknown as Reading;
+  const now = Date.UTC(2026, 10, 30, 9, 0, 5);
   const common = table("| key | meaning |").map((r) => unquote(r[0]));
-  for (const key of Object.keys(COMMON_KEYS)) assert.ok(common.includes(key), key);
-  for (const key of Object.keys(ENERGY_KEYS)) assert.ok(doc.includes("| `" + key + "` |"), key);
+  const power = powerPayload(reading, now)!;
+  const extra = (payload: { [key: string]: unknown }) => Object.keys(payload).filter((k) => !(k in reading.values));
+  assert.deepEqual(extra(power).sort(), ["meter_time", "ts"]);
+  for (const key of extra(power)) assert.ok(common.includes(key), key);
+  const energy = extra(energyPayload(reading, { active_energy_import: 123456 }, now)).filter((k) => !common.includes(k));
+  assert.deepEqual(energy.sort(), ["hour_end", "hour_start"]);
+  for (const key of energy) assert.ok(doc.includes("| `" + key + "` |"), key);
 });

@@ -6,20 +6,28 @@ import { Publisher, PublisherOptions } from "../lib/publish/publisher";
 import { HanDecoder } from "../lib/han-decoder";
 import { fromHex } from "../lib/bytes";
 import type { Reading } from "../lib/reading";
-import { DIAGNOSTICS } from "../lib/publish/discovery";
+import { diagnosticKeys } from "../lib/publish/discovery";
 import { FakeClock } from "./support/fake-clock";
-import { loadVectors } from "./support/vectors";
+import { listSpec, sampleFrame, reencoded, LayoutFrame } from "./support/layout-frames";
+import { makerClock } from "../scripts/sim/layouts";
+import { utcMs } from "../scripts/sim/wallclock";
 
 interface Sent { topic: string; payload: string; qos?: number; retain?: boolean; keep?: boolean }
 
 const BASE = "han/dongle1";
 
-function decodeCapture(id: string): Reading {
-  const v = loadVectors().find((x) => x.id === id)!;
+const AIDON_LIST1 = sampleFrame(listSpec("aidon", 3, 4, 1, "NO"), 1);
+const AIDON_LIST2 = sampleFrame(listSpec("aidon", 3, 4, 2, "NO"), 2);
+/** Closing 21:00 local time (CEST) on the meter's clock. */
+const AIDON_LIST3 = reencoded(sampleFrame(listSpec("aidon", 3, 4, 3, "NO"), 3), (input) => {
+  input.clock = makerClock(input, utcMs(2020, 7, 21, 19, 0, 0));
+});
+
+function decoded(sample: LayoutFrame): Reading {
   let out: Reading | null = null;
-  const d = new HanDecoder({ onReading: (r) => { out = r; }, scaling: { country: v.country } });
-  d.push(fromHex(v.hex));
-  assert.ok(out, id);
+  const d = new HanDecoder({ onReading: (r) => { out = r; }, scaling: { country: sample.input.country } });
+  d.push(sample.frame);
+  assert.ok(out, sample.input.maker + " list " + sample.input.list);
   return out;
 }
 
@@ -41,30 +49,31 @@ const on = (sent: Sent[], suffix: string) => sent.filter((s) => s.topic === BASE
 
 test("list 1 goes to the power topic only, not retained, QoS 0, stamped with the device time", () => {
   const { sent, publisher } = setup();
-  publisher.reading(decodeCapture("aidon-no-list1-3p-7d-in-data"));
+  publisher.reading(decoded(AIDON_LIST1));
   assert.equal(sent.length, 1);
   assert.equal(sent[0].topic, BASE + "/power");
   assert.equal(sent[0].retain, false);
   assert.equal(sent[0].qos, 0);
-  assert.deepEqual(JSON.parse(sent[0].payload), { ts: "2026-01-21T09:59:59Z", active_power_import: 1661 });
+  assert.deepEqual(JSON.parse(sent[0].payload), { ts: "2026-01-21T09:59:59Z",
+    active_power_import: AIDON_LIST1.expected.values.active_power_import });
 });
 
 test("list 2: power and one instant object; the meter identity retained once; discovery paced, not a burst", () => {
   const { clock, sent, publisher } = setup();
-  const r = decodeCapture("aidon-no-list2-3p-6534");
+  const r = decoded(AIDON_LIST2);
   publisher.reading(r);
   publisher.reading(r);
   const instant = on(sent, "instant");
   assert.equal(instant.length, 2);
   const payload = JSON.parse(instant[0].payload);
-  assert.equal(payload.voltage_l1, 234.3);
-  assert.equal(payload.current_l1, 19.3);
+  assert.equal(payload.voltage_l1, AIDON_LIST2.expected.values.voltage_l1);
+  assert.equal(payload.current_l1, AIDON_LIST2.expected.values.current_l1);
   assert.ok(!("active_energy_import" in payload));
   const meter = on(sent, "meter");
   assert.equal(meter.length, 1, "identity published once");
   assert.equal(meter[0].retain, true);
-  assert.deepEqual(JSON.parse(meter[0].payload), { id: "7359992895913195", type: "6534", list_version: "AIDON_V0001",
-    manufacturer: "Aidon" });
+  assert.deepEqual(JSON.parse(meter[0].payload), { id: AIDON_LIST2.expected.meter.id, type: "6534",
+    list_version: "AIDON_V0001", manufacturer: "Aidon" });
   const discovery = () => sent.filter((s) => s.topic.startsWith("homeassistant/"));
   assert.equal(discovery().length, 0, "nothing at once");
   clock.advance(200);
@@ -73,14 +82,14 @@ test("list 2: power and one instant object; the meter identity retained once; di
   assert.equal(discovery().length, 1, "one message per interval");
   clock.advance(60000);
   const configs = discovery();
-  assert.equal(configs.length, Object.keys(r.values).length + DIAGNOSTICS.length, "an entity per value and diagnostic");
+  assert.equal(configs.length, Object.keys(r.values).length + diagnosticKeys().length, "an entity per value and diagnostic");
   assert.ok(configs.every((c) => c.retain === true));
   assert.equal(new Set(configs.map((c) => c.topic)).size, configs.length, "no entity twice");
 });
 
 test("the hourly list is retained, kept while offline, and carries the hour it closes", () => {
   const { sent, publisher } = setup({}, "2026-01-21T10:00:10Z");
-  publisher.reading(decodeCapture("aidon-no-list3-3p-6534-hassams"));
+  publisher.reading(decoded(AIDON_LIST3));
   const energy = on(sent, "energy");
   assert.equal(energy.length, 1);
   assert.equal(energy[0].retain, true);
@@ -89,20 +98,20 @@ test("the hourly list is retained, kept while offline, and carries the hour it c
   const p = JSON.parse(energy[0].payload);
   assert.equal(p.hour_start, "2026-01-21T09:00:00Z");
   assert.equal(p.hour_end, "2026-01-21T10:00:00Z");
-  assert.equal(p.active_energy_import, 94064590);
+  assert.equal(p.active_energy_import, AIDON_LIST3.expected.values.active_energy_import);
   assert.equal(p.meter_time, "2020-07-21T21:00:00");
   assert.ok(!("voltage_l1" in p), "energy only");
 });
 
 test("a device clock a little slow still books the hourly list to the hour that just closed", () => {
   const { sent, publisher } = setup({}, "2026-01-21T09:59:50Z");
-  publisher.reading(decodeCapture("kaifa-no-list3-MA304H3E-roarfred"));
+  publisher.reading(decoded(sampleFrame(listSpec("kaifa", 3, 3, 3, "NO"), 4)));
   assert.equal(JSON.parse(on(sent, "energy")[0].payload).hour_end, "2026-01-21T10:00:00Z");
 });
 
 test("the energy guard withholds a lower register and an impossible jump, counts and logs them", () => {
   const { clock, sent, publisher } = setup({ maxPower: 20000 }, "2026-01-21T10:00:10Z");
-  const r = decodeCapture("aidon-no-list3-3p-6534-hassams");
+  const r = decoded(AIDON_LIST3);
   publisher.reading(r);
   clock.advance(3600000);
   const lower = structuredClone(r);
@@ -132,7 +141,7 @@ test("the energy guard withholds a lower register and an impossible jump, counts
 
 test("lists that carry energy every 10 s publish it once per hour", () => {
   const { clock, sent, publisher } = setup({}, "2026-01-21T10:00:07Z");
-  const r = decodeCapture("aidon-se-3p-doc");
+  const r = decoded(sampleFrame(listSpec("aidon", 3, 4, "se", "SE"), 5));
   assert.equal(r.list, "other");
   for (let i = 0; i < 360 * 2; i++) {
     publisher.reading(r);
@@ -145,16 +154,17 @@ test("lists that carry energy every 10 s publish it once per hour", () => {
 
 test("per-value and raw topics only when configured, and shed when memory runs short", () => {
   const off = setup();
-  off.publisher.reading(decodeCapture("aidon-no-list2-3p-6534"));
+  off.publisher.reading(decoded(AIDON_LIST2));
   off.publisher.frame(fromHex("7e00"));
   assert.equal(off.sent.filter((s) => /\/(raw|voltage_l1)$/.test(s.topic)).length, 0);
   const onSetup = setup({ perValueTopics: true, rawTopic: true });
-  onSetup.publisher.reading(decodeCapture("aidon-no-list2-3p-6534"));
+  onSetup.publisher.reading(decoded(AIDON_LIST2));
   onSetup.publisher.frame(fromHex("7ea0"));
-  assert.deepEqual(on(onSetup.sent, "voltage_l1").map((s) => s.payload), ["234.3"]);
+  const voltage = String(AIDON_LIST2.expected.values.voltage_l1);
+  assert.deepEqual(on(onSetup.sent, "voltage_l1").map((s) => s.payload), [voltage]);
   assert.deepEqual(on(onSetup.sent, "raw").map((s) => s.payload), ["7ea0"]);
   onSetup.publisher.optionalEnabled = false;
-  onSetup.publisher.reading(decodeCapture("aidon-no-list2-3p-6534"));
+  onSetup.publisher.reading(decoded(AIDON_LIST2));
   onSetup.publisher.frame(fromHex("7ea0"));
   assert.equal(on(onSetup.sent, "voltage_l1").length, 1);
   assert.equal(on(onSetup.sent, "raw").length, 1);
@@ -162,7 +172,7 @@ test("per-value and raw topics only when configured, and shed when memory runs s
 
 test("Home Assistant coming online gets the whole discovery again", () => {
   const { clock, sent, publisher } = setup();
-  publisher.reading(decodeCapture("kamstrup-no-list2-3p-hassams"));
+  publisher.reading(decoded(sampleFrame(listSpec("kamstrup", 3, 3, 3, "NO"), 6)));
   clock.advance(60000);
   const first = sent.filter((s) => s.topic.startsWith("homeassistant/")).length;
   publisher.homeAssistantOnline();

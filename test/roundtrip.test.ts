@@ -4,9 +4,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { HanDecoder } from "../lib/han-decoder";
 import type { Reading } from "../lib/reading";
-import { supportedSpecs, encodeFrame, encodeSegments, encodeLlc, expectedReading, ListInput } from "../lib/sim/layouts";
-import { randomReading } from "../lib/sim/random-reading";
-import { createRng } from "../lib/sim/random";
+import { supportedSpecs, encodeFrame, encodeSegments, encodeLlc, expectedReading, ListInput } from "../scripts/sim/layouts";
+import { randomReading } from "../scripts/sim/random-reading";
+import { createRng } from "../scripts/sim/random";
 import { rng as testRng } from "./support/prng";
 
 const ROUNDS = 40;

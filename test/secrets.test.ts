@@ -7,11 +7,10 @@
 // the masking of secret values in lib/config/validate.ts removed.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import mqtt from "mqtt";
 import { startEmbeddedBroker, type EmbeddedBroker } from "../scripts/mqtt-aedes";
 import { meterSource, type Emulator } from "../scripts/emulator/index";
-import { signCommand } from "../lib/remote/commands";
+import { commandPayload } from "../scripts/command";
 import { emulate, firmwareBundle } from "./support/emulated-device";
 import { PASSWORD, USERNAME } from "./support/brokers";
 
@@ -26,7 +25,6 @@ const DEVICE_USER = "han-vault";
 const ID = "vault";
 const BASE = "han/" + ID;
 const START = Date.UTC(2024, 0, 15, 12, 0, 0);
-const sha256 = (s: string) => createHash("sha256").update(Buffer.from(s, "latin1")).digest("latin1");
 
 interface Published {
   client: string | null;
@@ -83,8 +81,9 @@ function fromDevice(topic: string): Published[] {
   return published.filter(function (p) { return p.client === "han-" + ID && p.topic === topic; });
 }
 
-async function command(emu: Emulator, payload: object): Promise<void> {
-  await commander.publishAsync(BASE + "/cmd", JSON.stringify(payload), { qos: 1 });
+async function command(emu: Emulator, payload: object | string): Promise<void> {
+  const bytes = typeof payload === "string" ? Buffer.from(payload, "latin1") : JSON.stringify(payload);
+  await commander.publishAsync(BASE + "/cmd", bytes, { qos: 1 });
   const logs = fromDevice(BASE + "/log").length;
   const diags = fromDevice(BASE + "/diag").length;
   assert.ok(await emu.advanceUntil(function () {
@@ -92,10 +91,8 @@ async function command(emu: Emulator, payload: object): Promise<void> {
   }, 60000), "no answer to " + JSON.stringify(payload));
 }
 
-function signed(cmd: string, counter: number, changes: unknown, secret: string): object {
-  const hmac = signCommand(sha256, secret, cmd, counter, changes);
-  return changes === undefined ? { cmd: cmd, counter: counter, hmac: hmac } :
-    { cmd: cmd, counter: counter, changes: changes, hmac: hmac };
+function signed(cmd: string, counter: number, changes: Record<string, unknown> | undefined, secret: string): string {
+  return commandPayload(cmd, changes, secret, counter);
 }
 
 /** The refused change whose invalid value is a new MQTT password: its refusal is logged with checkField's words. */

@@ -2,9 +2,9 @@
 // energy registers that only grow and agree with the power, a daily load curve, and determinism.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MeterSimulator, MeterOptions, SentFrame } from "../lib/sim/meter";
-import { expectedReading, encodeFrame } from "../lib/sim/layouts";
-import { utcMs } from "../lib/sim/wallclock";
+import { MeterSimulator, MeterOptions, SentFrame } from "../scripts/sim/meter";
+import { expectedReading, encodeFrame } from "../scripts/sim/layouts";
+import { utcMs } from "../scripts/sim/wallclock";
 import { crc16x25 } from "../lib/crc16";
 
 const DAY = 86400000;

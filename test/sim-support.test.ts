@@ -2,11 +2,11 @@
 // conventions, the seeded random source and the random list inputs for property tests.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { civilTime, utcMs, isEuSummerTime, cetOffsetMinutes } from "../lib/sim/wallclock";
-import { createRng, randomInt } from "../lib/sim/random";
-import { randomReading } from "../lib/sim/random-reading";
+import { civilTime, utcMs, isEuSummerTime, cetOffsetMinutes } from "../scripts/sim/wallclock";
+import { createRng, randomInt } from "../scripts/sim/random";
+import { randomReading } from "../scripts/sim/random-reading";
 import { encodeFrame, expectedReading, makerClock, supportedSpecs, listObjects, valueFormat, quantize, fromRaw } from
-  "../lib/sim/layouts";
+  "../scripts/sim/layouts";
 
 /** Minutes east of UTC in Oslo at an instant, from the platform's time-zone database. */
 function osloOffset(ms: number): number {

@@ -2,9 +2,9 @@
 // project's decoding half where one exists.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { AxdrWriter, DateTimeFields, cosemDateTime } from "../lib/sim/axdr-writer";
-import { hdlcFrame, hdlcSegments, llcPayload, HdlcAddressing, LLC_HEADER } from "../lib/sim/hdlc-writer";
-import { dataNotification, TimeEncoding } from "../lib/sim/notification-writer";
+import { AxdrWriter, DateTimeFields, cosemDateTime } from "../scripts/sim/axdr-writer";
+import { hdlcFrame, hdlcSegments, llcPayload, HdlcAddressing, LLC_HEADER } from "../scripts/sim/hdlc-writer";
+import { dataNotification, TimeEncoding } from "../scripts/sim/notification-writer";
 import { cursor, readData } from "../lib/dlms/axdr";
 import { readDataNotification } from "../lib/dlms/notification";
 import { crc16x25 } from "../lib/crc16";

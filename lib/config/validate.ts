@@ -1,6 +1,6 @@
 // Validation against lib/config/schema.ts: every field checked, defaults filled, unknown fields refused (a typo
 // must not silently fall back to a default), each error naming the field and what it accepts.
-import { SCHEMA, FieldSpec } from "./schema";
+import { configSchema, FieldSpec } from "./schema";
 
 export interface Config {
   deviceId?: string;
@@ -61,7 +61,7 @@ export function accepted(f: FieldSpec): string {
   const range = f.min !== undefined ? " from " + f.min + " to " + f.max : "";
   if (f.kind === "integer") return "a whole number" + range;
   if (f.kind === "number") return "a number" + range;
-  if (f.patternText) return f.patternText;
+  if (f.checkText) return f.checkText;
   return f.minLength ? "text of at least " + f.minLength + " characters" : "text";
 }
 
@@ -74,29 +74,29 @@ export function checkField(f: FieldSpec, v: unknown): string | null {
     ok = typeof v === "number" && isFinite(v) && (f.kind === "number" || Math.floor(v) === v) &&
       (f.min === undefined || v >= f.min) && (f.max === undefined || v <= f.max);
   } else {
-    ok = typeof v === "string" && (!f.pattern || f.pattern.test(v)) && (!f.minLength || v.length >= f.minLength);
+    ok = typeof v === "string" && (!f.check || f.check(v)) && (!f.minLength || v.length >= f.minLength);
   }
   if (ok) return null;
   const shown = f.secret ? "a value that is not accepted" : show(v);
   return f.path + ": must be " + accepted(f) + "; got " + shown;
 }
 
-function isField(path: string): boolean {
-  return SCHEMA.some((f) => { return f.path === path; });
+function isField(schema: FieldSpec[], path: string): boolean {
+  return schema.some((f) => { return f.path === path; });
 }
 
-function isGroup(path: string): boolean {
-  return SCHEMA.some((f) => { return f.path.indexOf(path + ".") === 0; });
+function isGroup(schema: FieldSpec[], path: string): boolean {
+  return schema.some((f) => { return f.path.indexOf(path + ".") === 0; });
 }
 
-function unknownFields(tree: Tree, prefix: string, errors: string[]): void {
+function unknownFields(schema: FieldSpec[], tree: Tree, prefix: string, errors: string[]): void {
   const keys = Object.keys(tree);
   for (let i = 0; i < keys.length; i++) {
     const path = prefix + keys[i];
     const v = tree[keys[i]];
-    const group = isGroup(path);
-    if (isField(path)) continue;
-    if (group && isObject(v)) unknownFields(v, path + ".", errors);
+    const group = isGroup(schema, path);
+    if (isField(schema, path)) continue;
+    if (group && isObject(v)) unknownFields(schema, v, path + ".", errors);
     else errors.push(path + ": unknown field" + (group ? " (expected a group of settings)" : ""));
   }
 }
@@ -105,8 +105,9 @@ export function validateConfig(input: unknown): ValidationResult {
   if (!isObject(input)) return { config: null, errors: ["the configuration must be a JSON object"] };
   const errors: string[] = [];
   const out: Tree = {};
-  for (let i = 0; i < SCHEMA.length; i++) {
-    const f = SCHEMA[i];
+  const schema = configSchema();
+  for (let i = 0; i < schema.length; i++) {
+    const f = schema[i];
     const v = getPath(input, f.path);
     if (v === undefined || v === null) {
       if (f.def !== undefined) setPath(out, f.path, f.def);
@@ -117,9 +118,10 @@ export function validateConfig(input: unknown): ValidationResult {
     if (error) errors.push(error);
     else setPath(out, f.path, v);
   }
-  unknownFields(input, "", errors);
+  unknownFields(schema, input, "", errors);
   const config = out as unknown as Config;
-  if (errors.length === 0 && config.han.rx === config.han.tx) errors.push("han.tx: must differ from han.rx");
+  // Judged whenever both pins are valid, so that it comes with every other error at once.
+  if (config.han.rx !== undefined && config.han.rx === config.han.tx) errors.push("han.tx: must differ from han.rx");
   return { config: errors.length === 0 ? config : null, errors };
 }
 
@@ -134,8 +136,9 @@ export function applyChanges(raw: Tree, changes: { [path: string]: unknown }): {
 /** The configuration with every secret replaced, fit for a console banner or a log. */
 export function redacted(config: Config): Tree {
   const copy = JSON.parse(JSON.stringify(config)) as Tree;
-  for (let i = 0; i < SCHEMA.length; i++) {
-    const f = SCHEMA[i];
+  const schema = configSchema();
+  for (let i = 0; i < schema.length; i++) {
+    const f = schema[i];
     if (f.secret && getPath(copy, f.path)) setPath(copy, f.path, "***");
   }
   return copy;

@@ -3,31 +3,23 @@
 
 import { toBinaryString } from "../bytes";
 
-export const T_NULL = 0x00;
-export const T_ARRAY = 0x01;
-export const T_STRUCTURE = 0x02;
-export const T_BOOLEAN = 0x03;
-export const T_BIT_STRING = 0x04;
-export const T_INT32 = 0x05;
-export const T_UINT32 = 0x06;
-export const T_OCTET_STRING = 0x09;
-export const T_VISIBLE_STRING = 0x0a;
-export const T_UTF8_STRING = 0x0c;
-export const T_BCD = 0x0d;
-export const T_INT8 = 0x0f;
-export const T_INT16 = 0x10;
-export const T_UINT8 = 0x11;
-export const T_UINT16 = 0x12;
-export const T_INT64 = 0x14;
-export const T_UINT64 = 0x15;
-export const T_ENUM = 0x16;
-export const T_FLOAT32 = 0x17;
-export const T_FLOAT64 = 0x18;
-export const T_DATE_TIME = 0x19;
-export const T_DATE = 0x1a;
-export const T_TIME = 0x1b;
+import {
+  T_NULL, T_ARRAY, T_STRUCTURE, T_BOOLEAN, T_BIT_STRING, T_INT32, T_UINT32, T_OCTET_STRING, T_VISIBLE_STRING,
+  T_UTF8_STRING, T_BCD, T_INT8, T_INT16, T_UINT8, T_UINT16, T_INT64, T_UINT64, T_ENUM, T_FLOAT32, T_FLOAT64,
+  T_DATE_TIME, T_DATE, T_TIME,
+} from "./tags";
 
-const MAX_DEPTH = 8;
+export {
+  T_NULL, T_ARRAY, T_STRUCTURE, T_BOOLEAN, T_BIT_STRING, T_INT32, T_UINT32, T_OCTET_STRING, T_VISIBLE_STRING,
+  T_UTF8_STRING, T_BCD, T_INT8, T_INT16, T_UINT8, T_UINT16, T_INT64, T_UINT64, T_ENUM, T_FLOAT32, T_FLOAT64,
+  T_DATE_TIME, T_DATE, T_TIME,
+};
+
+const enum Limit {
+  /** Nesting of arrays and structures that a value may have: far more than any list has, and a bound on the
+   *  recursion. */
+  Depth = 8,
+}
 
 /** One decoded value. Numbers for numeric types (64-bit ones lose precision past 2^53), strings for visible and
  *  UTF-8 strings (one char per byte), bytes for octet strings, bit strings and date/time types, children for
@@ -66,9 +58,10 @@ function uint(c: Cursor, n: number): number {
 function int(c: Cursor, n: number): number {
   // The high word carries the sign, so that a 64-bit value near zero stays exact.
   if (n === 8) return int(c, 4) * 4294967296 + uint(c, 4);
+  // 2^(8n), written out: Espruino's Math.pow is not exact (2^15 comes out a little off).
+  const range = n === 1 ? 256 : n === 2 ? 65536 : 4294967296;
   const v = uint(c, n);
-  const half = Math.pow(2, 8 * n - 1);
-  return v >= half ? v - 2 * half : v;
+  return v >= range / 2 ? v - range : v;
 }
 
 /** A-XDR length: one byte below 0x80, else 0x8n followed by n big-endian bytes. */
@@ -100,7 +93,7 @@ export function readData(c: Cursor, depth: number): AxdrNode {
     case T_NULL: return { tag, value: null };
     case T_ARRAY:
     case T_STRUCTURE: {
-      if (depth >= MAX_DEPTH) throw new Error("A-XDR: nesting deeper than " + MAX_DEPTH);
+      if (depth >= Limit.Depth) throw new Error("A-XDR: nesting deeper than " + Limit.Depth);
       const count = axdrLength(c);
       // Every element takes at least its tag byte.
       if (count > c.end - c.pos) throw new Error("A-XDR: " + count + " elements cannot fit in " + (c.end - c.pos) + " bytes");

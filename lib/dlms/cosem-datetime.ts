@@ -3,16 +3,15 @@
 import type { MeterClock } from "../reading";
 import { toHex } from "../bytes";
 
-const DEVIATION_UNSPECIFIED = 0x8000;
-const DST_BIT = 0x80;
-
-function two(n: number): string {
-  return n < 10 ? "0" + n : "" + n;
+const enum Cosem {
+  DeviationUnspecified = 0x8000,
+  /** The daylight-saving bit of clock_status. */
+  DstBit = 0x80,
 }
 
+/** n in `width` digits, or as many "?" when unspecified. */
 function field(n: number, unspecified: boolean, width: number): string {
-  if (unspecified) return width === 4 ? "????" : "??";
-  return width === 4 ? ("000" + n).slice(-4) : two(n);
+  return (unspecified ? "????" : "000" + n).slice(-width);
 }
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (Date.UTC is missing on Espruino). */
@@ -48,7 +47,7 @@ export function readCosemDateTime(bytes: Uint8Array, offset: number): MeterClock
   const secondUnknown = second > 59;
   const local = field(year, yearUnknown, 4) + "-" + field(month, monthUnknown, 2) + "-" + field(day, dayUnknown, 2) +
     "T" + field(hour, hourUnknown, 2) + ":" + field(minute, minuteUnknown, 2) + ":" + field(second, secondUnknown, 2);
-  const deviation = rawDeviation === DEVIATION_UNSPECIFIED ? null :
+  const deviation = rawDeviation === Cosem.DeviationUnspecified ? null :
     (rawDeviation >= 0x8000 ? rawDeviation - 0x10000 : rawDeviation);
   let utc: string | null = null;
   const complete = !(yearUnknown || monthUnknown || dayUnknown || hourUnknown || minuteUnknown || secondUnknown);
@@ -62,7 +61,7 @@ export function readCosemDateTime(bytes: Uint8Array, offset: number): MeterClock
     deviation,
     weekday: weekday === 0xff ? null : weekday,
     status: status === 0xff ? null : status,
-    dst: status !== 0xff && (status & DST_BIT) !== 0,
+    dst: status !== 0xff && (status & Cosem.DstBit) !== 0,
     utc,
   };
 }

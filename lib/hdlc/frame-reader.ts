@@ -3,10 +3,12 @@
 // after garbage, truncation and oversize frames. Every buffer has a fixed size.
 import { crc16x25 } from "../crc16";
 
-const FLAG = 0x7e;
-/** Format (2) + destination (1) + source (1) + control (1) + FCS (2): the smallest frame body. */
-const MIN_LENGTH = 7;
-const MAX_ADDRESS_BYTES = 4;
+const enum Hdlc {
+  Flag = 0x7e,
+  /** Format (2) + destination (1) + source (1) + control (1) + FCS (2): the smallest frame body. */
+  MinLength = 7,
+  MaxAddressBytes = 4,
+}
 
 export interface FrameCounters {
   bytes_in: number;
@@ -29,19 +31,20 @@ export interface FrameReaderOptions {
   onFrame?: (frame: Uint8Array) => void;
 }
 
-export function newFrameCounters(): FrameCounters {
-  return { bytes_in: 0, frames_ok: 0, hcs_errors: 0, fcs_errors: 0, length_errors: 0, bytes_dropped: 0,
-    oversize_frames: 0 };
-}
-
 export class FrameReader {
   counters: FrameCounters;
   private buf: Uint8Array;
   private len: number;
-  private seg: Uint8Array;
+  /** The reassembly buffer, made at the first segmented frame: most meters never segment, and it is the largest
+   *  buffer (4 KB by default, some 300 of the interpreter's variables). */
+  private seg: Uint8Array | null;
+  private segMax: number;
   private segLen: number;
   /** True while the segments of a message are being collected. */
   private segActive: boolean;
+  /** Bytes buffered before scanning can get further: a frame's whole length while it arrives, so that the UART's
+   *  small chunks cost no scan each. */
+  private need: number;
   private onMessage: (info: Uint8Array) => void;
   private onFrame: ((frame: Uint8Array) => void) | undefined;
 
@@ -49,23 +52,35 @@ export class FrameReader {
     const maxFrame = options.maxFrameSize || 1024;
     this.buf = new Uint8Array(maxFrame);
     this.len = 0;
-    this.seg = new Uint8Array(options.maxMessageSize || maxFrame * 4);
+    this.seg = null;
+    this.segMax = options.maxMessageSize || maxFrame * 4;
     this.segLen = 0;
     this.segActive = false;
+    this.need = 0;
     this.onMessage = options.onMessage;
     this.onFrame = options.onFrame;
-    this.counters = newFrameCounters();
+    this.counters = { bytes_in: 0, frames_ok: 0, hcs_errors: 0, fcs_errors: 0, length_errors: 0, bytes_dropped: 0,
+      oversize_frames: 0 };
   }
 
   push(bytes: Uint8Array): void {
-    this.counters.bytes_in += bytes.length;
+    const size = bytes.length;
+    this.counters.bytes_in += size;
+    // The usual case, a UART chunk that fits, in as few statements as can be: it comes dozens of times a frame.
+    if (this.len + size <= this.buf.length) {
+      this.buf.set(bytes, this.len);
+      this.len += size;
+      if (this.len >= this.need) this.scan();
+      return;
+    }
     let at = 0;
-    while (at < bytes.length) {
-      const n = Math.min(this.buf.length - this.len, bytes.length - at);
-      this.buf.set(bytes.subarray(at, at + n), this.len);
+    while (at < size) {
+      let n = this.buf.length - this.len;
+      if (n > size - at) n = size - at;
+      this.buf.set(n === size ? bytes : bytes.subarray(at, at + n), this.len);
       this.len += n;
       at += n;
-      this.scan();
+      if (this.len >= this.need) this.scan();
     }
   }
 
@@ -74,11 +89,14 @@ export class FrameReader {
   flush(): void {
     for (;;) {
       this.scan();
-      if (this.onlyFlags()) break;
+      let i = 0;
+      while (i < this.len && this.buf[i] === Hdlc.Flag) i++;
+      if (i === this.len) break;
       this.counters.length_errors++;
       this.drop(1, true);
     }
     this.len = 0;
+    this.need = 0;
     if (this.segActive) {
       this.counters.length_errors++;
       this.segActive = false;
@@ -86,15 +104,10 @@ export class FrameReader {
     }
   }
 
-  private onlyFlags(): boolean {
-    for (let i = 0; i < this.len; i++) if (this.buf[i] !== FLAG) return false;
-    return true;
-  }
-
   /** Drops n bytes from the front; flags between frames are not counted as dropped. */
   private drop(n: number, counted: boolean): void {
     if (counted) {
-      for (let i = 0; i < n; i++) if (this.buf[i] !== FLAG) this.counters.bytes_dropped++;
+      for (let i = 0; i < n; i++) if (this.buf[i] !== Hdlc.Flag) this.counters.bytes_dropped++;
     }
     this.buf.set(this.buf.subarray(n, this.len), 0);
     this.len -= n;
@@ -103,13 +116,15 @@ export class FrameReader {
   private scan(): void {
     for (;;) {
       let start = 0;
-      while (start < this.len && this.buf[start] !== FLAG) start++;
+      while (start < this.len && this.buf[start] !== Hdlc.Flag) start++;
       if (start > 0) this.drop(start, true);
+      // A flag waits for the length field; anything after nothing may be noise to count at once.
+      this.need = this.len > 0 ? 3 : 0;
       if (this.len < 3) return;
       const f0 = this.buf[1];
       if ((f0 & 0xf0) !== 0xa0) {
         // A flag followed by a flag is the gap between two frames; anything else is noise.
-        this.counters.bytes_dropped += f0 === FLAG ? 0 : 1;
+        this.counters.bytes_dropped += f0 === Hdlc.Flag ? 0 : 1;
         this.drop(1, false);
         continue;
       }
@@ -119,13 +134,14 @@ export class FrameReader {
         this.drop(1, true);
         continue;
       }
-      if (length < MIN_LENGTH) {
+      if (length < Hdlc.MinLength) {
         this.counters.length_errors++;
         this.drop(1, true);
         continue;
       }
+      this.need = length + 2;
       if (this.len < length + 2) return;
-      if (this.buf[length + 1] !== FLAG) {
+      if (this.buf[length + 1] !== Hdlc.Flag) {
         this.counters.length_errors++;
         this.drop(1, true);
         continue;
@@ -145,8 +161,8 @@ export class FrameReader {
     let h = 3;
     for (let part = 0; part < 2; part++) {
       let n = 0;
-      while (h < length && (b[h] & 1) === 0 && n < MAX_ADDRESS_BYTES) { h++; n++; }
-      if (n >= MAX_ADDRESS_BYTES || h >= length) {
+      while (h < length && (b[h] & 1) === 0 && n < Hdlc.MaxAddressBytes) { h++; n++; }
+      if (n >= Hdlc.MaxAddressBytes || h >= length) {
         this.counters.length_errors++;
         return false;
       }
@@ -186,12 +202,13 @@ export class FrameReader {
     let from = 0;
     // The LLC header belongs to the first segment only; some meters repeat it.
     if (this.segActive && info.length >= 3 && info[0] === 0xe6 && info[1] === 0xe7 && info[2] === 0x00) from = 3;
-    if (this.segLen + info.length - from > this.seg.length) {
+    if (this.segLen + info.length - from > this.segMax) {
       this.counters.oversize_frames++;
       this.segActive = false;
       this.segLen = 0;
       return;
     }
+    if (!this.seg) this.seg = new Uint8Array(this.segMax);
     this.seg.set(info.subarray(from), this.segLen);
     this.segLen += info.length - from;
     this.segActive = segmented;

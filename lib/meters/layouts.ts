@@ -1,19 +1,54 @@
-// The makers' list layouts as data: how to recognise each from the frame's content (han-spec.md 4.5), and how to
-// walk it. Detection is automatic; configuration may force a layout.
-import { AxdrNode, children, T_ARRAY, T_STRUCTURE, T_VISIBLE_STRING, T_OCTET_STRING } from "../dlms/axdr";
-import { obisText } from "../obis";
+// The makers' list layouts: how to recognise each from the frame's content (han-spec.md 4.5), and how to walk it.
+// Detection is automatic; configuration may force a layout. A layout is a name and the code below rather than an
+// object with methods: the interpreter would hold such objects, and tables of codes, for as long as it runs.
+import { AxdrNode, children } from "../dlms/axdr";
+import { T_ARRAY, T_STRUCTURE, T_VISIBLE_STRING, T_OCTET_STRING } from "../dlms/tags";
+import { obisKey } from "../obis";
 import { ReadingBuilder } from "./reading-builder";
 import { walkObisElements, isObisCode } from "./obis-elements";
-import { kaifaScaling, kamstrupScaling, noScaling } from "./implied-scaling";
-import type { ScalingProfile } from "../scaling";
 import { toBinaryString } from "../bytes";
 
-export interface Layout {
-  name: string;
-  manufacturer: string | null;
-  matches: (body: AxdrNode) => boolean;
-  /** Fills the builder; throws when the body does not have this layout's shape. */
-  decode: (body: AxdrNode, builder: ReadingBuilder, profile: ScalingProfile) => void;
+/** Every layout, in the order detection tries them; the generic layout last. */
+export const LAYOUT_NAMES = ["aidon", "kaifa", "kamstrup", "generic"];
+
+/** The maker whose lists a layout reads; null for the generic layout. */
+export function layoutMaker(name: string): string | null {
+  if (name === "aidon") return "Aidon";
+  if (name === "kaifa") return "Kaifa";
+  if (name === "kamstrup") return "Kamstrup";
+  return null;
+}
+
+/** The list version 1-1:0.2.129.255 as obisKey() gives it; Kamstrup sends it bare as the first element. */
+export const LIST_VERSION_KEY = "\x01\x01\x00\x02\x81\xff";
+
+/** Kaifa's positional lists, whose elements' meaning follows from their position, by their element count. */
+export function isKaifaCount(count: number): boolean {
+  return count === 1 || count === 9 || count === 13 || count === 14 || count === 18;
+}
+
+/** The keys (obisKey()) of a Kaifa positional list's elements, or null for an element count that no such list has.
+ *  Made per frame from one string rather than kept in tables. */
+export function kaifaKeys(count: number): string[] | null {
+  if (!isKaifaCount(count)) return null;
+  // The 18 codes of the longest list, 6 bytes each: the list version; meter id 0-0:96.1.0.255 and type
+  // 0-0:96.1.7.255; 1-0:1.7.0.255 to 1-0:4.7.0.255, active and reactive power import and export; currents
+  // 1-0:31/51/71.7.0.255; voltages 1-0:32/52/72.7.0.255; the clock 0-0:1.0.0.255; the energy registers
+  // 1-0:1.8.0.255 to 1-0:4.8.0.255.
+  const codes = LIST_VERSION_KEY + "\x00\x00\x60\x01\x00\xff\x00\x00\x60\x01\x07\xff" +
+    "\x01\x00\x01\x07\x00\xff\x01\x00\x02\x07\x00\xff\x01\x00\x03\x07\x00\xff\x01\x00\x04\x07\x00\xff" +
+    "\x01\x00\x1f\x07\x00\xff\x01\x00\x33\x07\x00\xff\x01\x00\x47\x07\x00\xff" +
+    "\x01\x00\x20\x07\x00\xff\x01\x00\x34\x07\x00\xff\x01\x00\x48\x07\x00\xff" +
+    "\x00\x00\x01\x00\x00\xff\x01\x00\x01\x08\x00\xff\x01\x00\x02\x08\x00\xff\x01\x00\x03\x08\x00\xff" +
+    "\x01\x00\x04\x08\x00\xff";
+  const onePhase = count === 9 || count === 14;
+  const keys: string[] = [];
+  for (let i = 0; i < count; i++) {
+    // List 1 is active power import alone; the 1-phase lists have L1's current and voltage only.
+    const j = count === 1 ? 3 : !onePhase || i < 7 ? i : i === 7 ? 7 : i === 8 ? 10 : i + 4;
+    keys.push(codes.substr(j * 6, 6));
+  }
+  return keys;
 }
 
 function textOf(node: AxdrNode | undefined): string {
@@ -23,118 +58,51 @@ function textOf(node: AxdrNode | undefined): string {
   return toBinaryString(node.value as Uint8Array);
 }
 
-function itemsOf(body: AxdrNode): AxdrNode[] {
+/** The layout that reads the body, or null when none does. */
+export function detectLayout(body: AxdrNode): string | null {
   const items = children(body);
-  if (!items || items.length === 0) throw new Error("the body is not a non-empty array or structure");
-  return items;
+  if (!items || items.length === 0) return null;
+  const first = children(items[0]);
+  if (body.tag === T_ARRAY && first !== null && isObisCode(first[0])) return "aidon";
+  if (body.tag === T_STRUCTURE) {
+    // A positional list is list 1's number, or starts with a list version "KFM...".
+    if (isKaifaCount(items.length) && (items.length === 1 ? typeof items[0].value === "number" :
+      textOf(items[0]).indexOf("KFM") === 0)) return "kaifa";
+    if (isObisCode(items[0]) && textOf(items[1]).indexOf("KFM") === 0) return "kaifa";
+    if (items[0].tag === T_VISIBLE_STRING && textOf(items[0]).indexOf("Kamstrup") === 0) return "kamstrup";
+  }
+  for (let i = 0; i < items.length; i++) {
+    const inner = children(items[i]);
+    if (isObisCode(items[i]) || (inner && isObisCode(inner[0]))) return "generic";
+  }
+  return null;
 }
-
-// Kaifa's positional lists: the meaning of each element follows from the element count.
-const KAIFA_HEAD = ["1-1:0.2.129.255", "0-0:96.1.0.255", "0-0:96.1.7.255", "1-0:1.7.0.255", "1-0:2.7.0.255",
-  "1-0:3.7.0.255", "1-0:4.7.0.255"];
-const KAIFA_1P = ["1-0:31.7.0.255", "1-0:32.7.0.255"];
-const KAIFA_3P = ["1-0:31.7.0.255", "1-0:51.7.0.255", "1-0:71.7.0.255", "1-0:32.7.0.255", "1-0:52.7.0.255",
-  "1-0:72.7.0.255"];
-const KAIFA_HOURLY = ["0-0:1.0.0.255", "1-0:1.8.0.255", "1-0:2.8.0.255", "1-0:3.8.0.255", "1-0:4.8.0.255"];
-const KAIFA_POSITIONS: { [count: number]: string[] } = {
-  1: ["1-0:1.7.0.255"],
-  9: KAIFA_HEAD.concat(KAIFA_1P),
-  13: KAIFA_HEAD.concat(KAIFA_3P),
-  14: KAIFA_HEAD.concat(KAIFA_1P, KAIFA_HOURLY),
-  18: KAIFA_HEAD.concat(KAIFA_3P, KAIFA_HOURLY),
-};
-
-function isKaifaPositional(items: AxdrNode[]): boolean {
-  const positions = KAIFA_POSITIONS[items.length];
-  if (!positions) return false;
-  return items.length === 1 ? typeof items[0].value === "number" : textOf(items[0]).indexOf("KFM") === 0;
-}
-
-const aidon: Layout = {
-  name: "aidon",
-  manufacturer: "Aidon",
-  matches (body) {
-    const items = children(body);
-    const first = items && items.length > 0 ? children(items[0]) : null;
-    return body.tag === T_ARRAY && first !== null && isObisCode(first[0]);
-  },
-  decode (body, builder) {
-    if (walkObisElements(itemsOf(body), 0, builder, noScaling()) === 0) throw new Error("no OBIS objects");
-  },
-};
-
-const kaifa: Layout = {
-  name: "kaifa",
-  manufacturer: "Kaifa",
-  matches (body) {
-    const items = children(body);
-    if (body.tag !== T_STRUCTURE || !items || items.length === 0) return false;
-    return isKaifaPositional(items) || (isObisCode(items[0]) && textOf(items[1]).indexOf("KFM") === 0);
-  },
-  decode (body, builder) {
-    const items = itemsOf(body);
-    if (!isObisCode(items[0])) {
-      const positions = KAIFA_POSITIONS[items.length];
-      if (!positions) throw new Error("no Kaifa list has " + items.length + " elements");
-      for (let i = 0; i < items.length; i++) builder.add(positions[i], items[i], null, null, kaifaScaling());
-    } else if (walkObisElements(items, 0, builder, kaifaScaling()) === 0) {
-      throw new Error("no OBIS objects");
-    }
-  },
-};
 
 /** Kamstrup's meter type tells a current-transformer meter (685...) before its currents are read. */
 function kamstrupType(items: AxdrNode[]): string {
   for (let i = 0; i + 1 < items.length; i++) {
-    if (isObisCode(items[i]) && obisText(items[i].value as Uint8Array, 0).indexOf(":96.1.1.") > 0) {
+    if (isObisCode(items[i]) && obisKey(items[i].value as Uint8Array, 0).substr(2, 3) === "\x60\x01\x01") {
       return textOf(items[i + 1]);
     }
   }
   return "";
 }
 
-const kamstrup: Layout = {
-  name: "kamstrup",
-  manufacturer: "Kamstrup",
-  matches (body) {
-    const items = children(body);
-    return body.tag === T_STRUCTURE && items !== null && items.length > 0 && items[0].tag === T_VISIBLE_STRING &&
-      textOf(items[0]).indexOf("Kamstrup") === 0;
-  },
-  decode (body, builder, profile) {
-    const items = itemsOf(body);
-    if (items[0].tag === T_VISIBLE_STRING) builder.add("1-1:0.2.129.255", items[0], null, null, noScaling());
-    const ct = profile.ct || kamstrupType(items).indexOf("685") === 0;
-    if (walkObisElements(items, 1, builder, kamstrupScaling(profile, ct)) === 0) throw new Error("no OBIS objects");
-  },
-};
-
-const generic: Layout = {
-  name: "generic",
-  manufacturer: null,
-  matches (body) {
-    const items = children(body);
-    if (!items) return false;
-    for (let i = 0; i < items.length; i++) {
-      const inner = children(items[i]);
-      if (isObisCode(items[i]) || (inner && isObisCode(inner[0]))) return true;
-    }
-    return false;
-  },
-  decode (body, builder) {
-    if (walkObisElements(itemsOf(body), 0, builder, noScaling()) === 0) throw new Error("no OBIS objects");
-  },
-};
-
-/** In the order detection tries them; the generic layout last. */
-export const LAYOUTS: Layout[] = [aidon, kaifa, kamstrup, generic];
-
-export const LAYOUT_NAMES = LAYOUTS.map((l) => { return l.name; });
-
-export function layoutByName(name: string): Layout | null {
-  return LAYOUTS.find((l) => { return l.name === name; }) || null;
-}
-
-export function detectLayout(body: AxdrNode): Layout | null {
-  return LAYOUTS.find((l) => { return l.matches(body); }) || null;
+/** Fills the builder with the body read as layout `name`; throws when the body does not have its shape. */
+export function decodeLayout(name: string, body: AxdrNode, builder: ReadingBuilder): void {
+  const items = children(body);
+  if (!items || items.length === 0) throw new Error("the body is not a non-empty array or structure");
+  let from = 0;
+  if (name === "kaifa" && !isObisCode(items[0])) {
+    const keys = kaifaKeys(items.length);
+    if (!keys) throw new Error("no Kaifa list has " + items.length + " elements");
+    for (let i = 0; i < items.length; i++) builder.add(keys[i], items[i].tag, items[i].value, null, null);
+    return;
+  }
+  if (name === "kamstrup") {
+    if (items[0].tag === T_VISIBLE_STRING) builder.add(LIST_VERSION_KEY, items[0].tag, items[0].value, null, null);
+    if (!builder.ct && kamstrupType(items).indexOf("685") === 0) builder.ct = true;
+    from = 1;
+  }
+  if (walkObisElements(items, from, builder) === 0) throw new Error("no OBIS objects");
 }

@@ -1,47 +1,42 @@
 // Turns (OBIS code, A-XDR value, scaler, unit) items into a normalized Reading: scaled values in base units,
 // the meter's identity and clock, and the by-OBIS map that keeps everything the meter sent.
 import type { AxdrNode } from "../dlms/axdr";
-import { T_OCTET_STRING, T_DATE_TIME, T_NULL } from "../dlms/axdr";
+import { T_OCTET_STRING, T_DATE_TIME, T_NULL } from "../dlms/tags";
 import { readCosemDateTime } from "../dlms/cosem-datetime";
-import { obisMeaning, identitySlot } from "../obis";
+import { obisInfo } from "../obis";
 import { listKind } from "../reading";
 import type { Reading, Unit, MeterClock } from "../reading";
 import type { ScalingProfile } from "../scaling";
+import { impliedScaler } from "./implied-scaling";
 import { toHex, toBinaryString } from "../bytes";
 
+// Lookups below are code rather than tables: the interpreter would hold a table for as long as it runs.
+
 /** DLMS unit enumeration (Blue Book 4.3.2) for the units a HAN list carries. */
-const UNITS: { [code: number]: Unit } = { 27: "W", 28: "VA", 29: "var", 30: "Wh", 31: "VAh", 32: "varh", 33: "A",
-  35: "V", 44: "Hz", 56: "%" };
-
-const RATIO_UNITS: { [u: string]: boolean } = { W: true, var: true, VA: true, A: true, Wh: true, varh: true, VAh: true };
-
-const LIST_IDS: [string, string][] = [["AIDON", "Aidon"], ["KFM", "Kaifa"], ["Kamstrup", "Kamstrup"],
-  ["EMBRIQ", "Landis+Gyr"]];
-
 function unitOf(code: number): Unit {
-  const u = UNITS[code];
-  return u === undefined ? null : u;
+  switch (code) {
+    case 27: return "W";
+    case 28: return "VA";
+    case 29: return "var";
+    case 30: return "Wh";
+    case 31: return "VAh";
+    case 32: return "varh";
+    case 33: return "A";
+    case 35: return "V";
+    case 44: return "Hz";
+    case 56: return "%";
+    default: return null;
+  }
 }
 
+/** raw x 10^scaler, exact where the result can be: powers of ten by multiplication (Espruino's Math.pow is off
+ *  in the last bits), and a negative scaler divides, so that 193 at -1 is exactly 19.3. */
 export function scale(raw: number, scaler: number): number {
-  return scaler >= 0 ? raw * Math.pow(10, scaler) : raw / Math.pow(10, -scaler);
-}
-
-function printable(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i];
-    if (b !== 0 && (b < 0x20 || b > 0x7e)) return false;
-  }
-  return true;
-}
-
-function text(node: AxdrNode): string | null {
-  if (typeof node.value === "string") return node.value;
-  if (node.tag === T_OCTET_STRING) {
-    const bytes = node.value as Uint8Array;
-    return printable(bytes) ? toBinaryString(bytes) : toHex(bytes);
-  }
-  return null;
+  const n = scaler < 0 ? -scaler : scaler;
+  let p = 1;
+  if (n > 22) p = Math.pow(10, n);
+  else for (let i = 0; i < n; i++) p *= 10;
+  return scaler >= 0 ? raw * p : raw / p;
 }
 
 /** Embriq pads the meter id with NULs; drop trailing padding of any kind. */
@@ -51,21 +46,15 @@ function trimPadding(s: string): string {
   return s.substring(0, end);
 }
 
-function clockOf(node: AxdrNode): MeterClock | null {
-  if (node.tag !== T_OCTET_STRING && node.tag !== T_DATE_TIME) return null;
-  const bytes = node.value as Uint8Array;
-  return bytes.length === 12 ? readCosemDateTime(bytes, 0) : null;
-}
-
-/** Scaler and base unit for a value sent without scaler_unit: the maker's convention (han-spec.md 4.3, 4.4). */
-export type ImpliedScaling = (code: string, unit: Unit) => number;
-
 export class ReadingBuilder {
   reading: Reading;
+  /** A Kamstrup current-transformer meter, whose currents come in mA: the layout finds out before it adds them. */
+  ct: boolean;
   private profile: ScalingProfile;
 
   constructor(layout: string, profile: ScalingProfile) {
     this.profile = profile;
+    this.ct = profile.ct;
     this.reading = {
       list: 2,
       layout,
@@ -76,33 +65,42 @@ export class ReadingBuilder {
     };
   }
 
-  /** Adds one object. scaler/unitCode come from the frame's scaler_unit, or are null to use `implied`. */
-  add(code: string, node: AxdrNode, scaler: number | null, unitCode: number | null, implied: ImpliedScaling): void {
-    if (node.tag === T_NULL) return;
+  /** Adds one object: its OBIS code as obisKey() gives it, and its A-XDR tag and value. scaler/unitCode come
+   *  from the frame's scaler_unit, or are null for the implied scaling. */
+  add(code: string, tag: number, value: AxdrNode["value"], scaler: number | null, unitCode: number | null): void {
+    if (tag === T_NULL) return;
     const r = this.reading;
-    const slot = identitySlot(code);
-    if (slot === "clock") {
-      const clock = clockOf(node);
-      if (clock) {
-        r.clock = clock;
-        r.obis[code] = { value: clock.local, unit: null };
-        return;
-      }
-    }
-    if (typeof node.value === "number") {
-      const meaning = obisMeaning(code);
-      const unit = unitCode !== null ? unitOf(unitCode) : (meaning ? meaning.unit : null);
-      const s = scaler !== null ? scaler : implied(code, unit);
-      let value = scale(node.value, s);
-      if (unit !== null && RATIO_UNITS[unit] && this.profile.ctRatio !== 1) value = value * this.profile.ctRatio;
-      r.obis[code] = { value, unit };
-      if (meaning) r.values[meaning.key] = value;
-      else if (slot === "id") r.meter.id = "" + node.value;
+    const info = obisInfo(code);
+    const slot = info.slot;
+    if (slot === "clock" && (tag === T_OCTET_STRING || tag === T_DATE_TIME) && (value as Uint8Array).length === 12) {
+      const clock = readCosemDateTime(value as Uint8Array, 0) as MeterClock;
+      r.clock = clock;
+      r.obis[info.text] = { value: clock.local, unit: null };
       return;
     }
-    const t = text(node);
-    if (t === null) return;
-    r.obis[code] = { value: t, unit: null };
+    if (typeof value === "number") {
+      const key = info.key;
+      const unit = unitCode !== null ? unitOf(unitCode) : info.unit || null;
+      const profile = this.profile;
+      const s = scaler !== null ? scaler : impliedScaler(r.layout, this.ct, code.charCodeAt(2), unit, profile);
+      let v = s === 0 ? value : scale(value, s);
+      if (profile.ctRatio !== 1 && unit !== null && unit !== "V" && unit !== "Hz" && unit !== "%") v = v * profile.ctRatio;
+      r.obis[info.text] = { value: v, unit };
+      if (key !== undefined) r.values[key] = v;
+      else if (slot === "id") r.meter.id = "" + value;
+      return;
+    }
+    let t: string;
+    if (typeof value === "string") {
+      t = value;
+    } else if (tag === T_OCTET_STRING) {
+      // Printable ASCII (NUL padding allowed) reads as text, anything else as hex.
+      t = toBinaryString(value as Uint8Array);
+      if (!/^[\x00\x20-\x7e]*$/.test(t)) t = toHex(value as Uint8Array);
+    } else {
+      return;
+    }
+    r.obis[info.text] = { value: t, unit: null };
     if (slot === "list_version") r.meter.list_version = t;
     else if (slot === "id") r.meter.id = trimPadding(t);
     else if (slot === "type") r.meter.type = trimPadding(t);
@@ -112,11 +110,10 @@ export class ReadingBuilder {
   finish(headerTime: MeterClock | null, manufacturer: string | null): Reading {
     const r = this.reading;
     if (!r.clock) r.clock = headerTime;
-    r.meter.manufacturer = manufacturer;
-    const id = r.meter.list_version;
-    for (let i = 0; i < LIST_IDS.length; i++) {
-      if (id !== null && id.indexOf(LIST_IDS[i][0]) === 0) r.meter.manufacturer = LIST_IDS[i][1];
-    }
+    // The maker the list id names, if any.
+    const id = r.meter.list_version || "";
+    r.meter.manufacturer = id.indexOf("AIDON") === 0 ? "Aidon" : id.indexOf("KFM") === 0 ? "Kaifa" :
+      id.indexOf("Kamstrup") === 0 ? "Kamstrup" : id.indexOf("EMBRIQ") === 0 ? "Landis+Gyr" : manufacturer;
     r.list = listKind(r.values);
     return r;
   }

@@ -3,7 +3,9 @@
 // QoS 0 and QoS 1 messages (queued while offline) and reconnects by itself after any loss, forever, with backoff.
 //
 // Events: "connect" (session up), "close" (reason text; after every failed attempt or lost session),
-// "message" (topic text, payload bytes as a binary string).
+// "connectError" (reason text; before that "close" when opening the socket threw, which is the device's own
+// problem, its configuration or its memory, rather than the network's), "message" (topic text, payload bytes as
+// a binary string).
 import { Backoff } from "./backoff";
 import type { Clock } from "./clock";
 import { systemClock } from "./clock";
@@ -85,16 +87,21 @@ export interface MqttStats {
   queueDrops: number;
   keptDrops: number;
   parseErrors: number;
+  /** Attempts whose connect() threw. */
+  connectErrors: number;
   queued: number;
   inflight: number;
   lastError: string;
 }
 
-const IDLE = 0;
-const CONNECTING = 1;
-const CONNECTED = 2;
-const WAITING = 3;
-const STOPPED = 4;
+/** The client's states. Written in where used: a module's own top-level consts would each hold device variables. */
+const enum State {
+  IDLE = 0,
+  CONNECTING = 1,
+  CONNECTED = 2,
+  WAITING = 3,
+  STOPPED = 4,
+}
 
 /** Identifiers outside the QoS 1 window: the status message and the subscription are sent again on every
  *  connection, so they need no tracking and their acknowledgements are not waited for. */
@@ -127,13 +134,14 @@ export class MqttClient extends Emitter {
   private readonly backoffCap: number;
   private readonly connectTimeout: number;
   private sock: MqttSocket | null = null;
-  private state = IDLE;
+  private state = State.IDLE;
   /** The connect timeout while connecting, the reconnect delay while waiting. */
   private timer: unknown = null;
   private connectedAt = 0;
   private attempts = 0;
   private connects = 0;
   private parseErrors = 0;
+  private connectErrors = 0;
   private lastError = "";
 
   constructor(opts: ClientOptions) {
@@ -155,7 +163,7 @@ export class MqttClient extends Emitter {
   }
 
   on(event: "connect", fn: () => void): this;
-  on(event: "close", fn: (reason: string) => void): this;
+  on(event: "close" | "connectError", fn: (reason: string) => void): this;
   on(event: "message", fn: (topic: string, payload: string) => void): this;
   on(event: string, fn: Listener): this {
     return super.on(event, fn);
@@ -163,13 +171,13 @@ export class MqttClient extends Emitter {
 
   /** Starts connecting; from then on the client keeps itself connected until end(). */
   start(): void {
-    if (this.state === IDLE) this.open();
+    if (this.state === State.IDLE) this.open();
   }
 
   /** The network has just come back (Wi-Fi associated): a reconnect waiting out its backoff tries now, and the
    *  backoff starts again from its base, since the failures it grew on were the network's, not the broker's. */
   networkUp(): void {
-    if (this.state !== WAITING) return;
+    if (this.state !== State.WAITING) return;
     this.clearTimer();
     this.backoff.reset();
     this.open();
@@ -177,11 +185,11 @@ export class MqttClient extends Emitter {
 
   /** Publishes the status "offline", disconnects cleanly (so the broker drops the will) and stops for good. */
   end(): void {
-    if (this.state === CONNECTED) {
+    if (this.state === State.CONNECTED) {
       this.write(encodePublish(this.opts.statusTopic, "offline", 1, true, false, STATUS_ID));
       this.write(DISCONNECT_BYTES);
     }
-    this.state = STOPPED;
+    this.state = State.STOPPED;
     this.closeSocket();
   }
 
@@ -189,7 +197,7 @@ export class MqttClient extends Emitter {
    *  device is); a host caller with non-ASCII text encodes it to UTF-8 bytes first. False when the topic is invalid, the client has
    *  ended, or the message was dropped at once because the queue is full of kept messages. */
   publish(topic: string, payload: string, options?: PublishOptions): boolean {
-    if (this.state === STOPPED || !validTopic(topic)) return false;
+    if (this.state === State.STOPPED || !validTopic(topic)) return false;
     const msg: OutMessage = {
       topic,
       payload,
@@ -197,7 +205,7 @@ export class MqttClient extends Emitter {
       retain: !!(options && options.retain),
       keep: !!(options && options.keep),
     };
-    if (this.state === CONNECTED && this.queue.size() === 0 && (msg.qos === 0 || !this.inflight.full())) {
+    if (this.state === State.CONNECTED && this.queue.size() === 0 && (msg.qos === 0 || !this.inflight.full())) {
       this.send(msg);
       return true;
     }
@@ -207,18 +215,19 @@ export class MqttClient extends Emitter {
   }
 
   isConnected(): boolean {
-    return this.state === CONNECTED;
+    return this.state === State.CONNECTED;
   }
 
   stats(): MqttStats {
     return {
-      connected: this.state === CONNECTED,
+      connected: this.state === State.CONNECTED,
       attempts: this.attempts,
       connects: this.connects,
       reconnects: this.connects > 0 ? this.connects - 1 : 0,
       queueDrops: this.queue.dropped,
       keptDrops: this.queue.keptDropped,
       parseErrors: this.parseErrors,
+      connectErrors: this.connectErrors,
       queued: this.queue.size(),
       inflight: this.inflight.size(),
       lastError: this.lastError,
@@ -231,12 +240,14 @@ export class MqttClient extends Emitter {
 
   private open(): void {
     this.timer = null;
-    this.state = CONNECTING;
+    this.state = State.CONNECTING;
     this.attempts++;
     let sock: MqttSocket;
     try {
       sock = this.opts.connect();
     } catch (e) {
+      this.connectErrors++;
+      this.emit("connectError", errorText(e));
       this.lost(errorText(e));
       return;
     }
@@ -282,7 +293,7 @@ export class MqttClient extends Emitter {
 
   private handle(p: Packet): void {
     this.keepAlive.received();
-    if (this.state === CONNECTING) {
+    if (this.state === State.CONNECTING) {
       if (p.type === CONNACK) this.connack(p.returnCode);
       else this.lost(packetName(p.type) + " before CONNACK");
       return;
@@ -316,7 +327,7 @@ export class MqttClient extends Emitter {
       return;
     }
     this.clearTimer();
-    this.state = CONNECTED;
+    this.state = State.CONNECTED;
     this.connects++;
     this.connectedAt = this.clock.now();
     this.keepAlive.start();
@@ -325,7 +336,7 @@ export class MqttClient extends Emitter {
     if (subscriptions && subscriptions.length > 0) this.write(encodeSubscribe(SUBSCRIBE_ID, subscriptions));
     this.inflight.forEach((id, m) => this.write(encodePublish(m.topic, m.payload, 1, m.retain, true, id)));
     this.drain();
-    if (this.state === CONNECTED) this.emit("connect");
+    if (this.state === State.CONNECTED) this.emit("connect");
   }
 
   /** A refused subscription leaves the session up (the readings still go out) but shows in lastError. */
@@ -359,7 +370,7 @@ export class MqttClient extends Emitter {
   /** Sends queued messages while connected and the QoS 1 window has room. */
   private drain(): void {
     let next = this.queue.peek();
-    while (next !== null && this.state === CONNECTED && (next.qos === 0 || !this.inflight.full())) {
+    while (next !== null && this.state === State.CONNECTED && (next.qos === 0 || !this.inflight.full())) {
       this.queue.shift();
       this.send(next);
       next = this.queue.peek();
@@ -391,12 +402,12 @@ export class MqttClient extends Emitter {
 
   /** The connection is gone (or never came): close it and try again after the backoff delay. */
   private lost(reason: string): void {
-    const wasConnected = this.state === CONNECTED;
+    const wasConnected = this.state === State.CONNECTED;
     this.closeSocket();
     this.lastError = reason;
     if (wasConnected && this.clock.now() - this.connectedAt >= this.backoffCap) this.backoff.reset();
-    if (this.state !== STOPPED) {
-      this.state = WAITING;
+    if (this.state !== State.STOPPED) {
+      this.state = State.WAITING;
       this.timer = this.clock.setTimeout(() => this.open(), this.backoff.next());
     }
     this.emit("close", reason);

@@ -38,19 +38,16 @@ export const SUBACK_FAILURE = 0x80;
 /** Largest remaining length the 4-byte encoding can carry. */
 export const MAX_REMAINING_LENGTH = 268435455;
 
-const PACKET_NAMES = ["reserved", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP",
-  "SUBSCRIBE", "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT", "reserved"];
-
-/** The name of a packet type, for error texts. */
+/** The name of a packet type, for error texts. The names are built on the rare call that needs them: held for
+ *  good they would cost the device some 40 variables. */
 export function packetName(type: number): string {
-  return PACKET_NAMES[type & 15];
+  return ["reserved", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP", "SUBSCRIBE", "SUBACK",
+    "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT", "reserved"][type & 15];
 }
 
-/** CONNACK return codes 1..5 as text; 0 is "accepted". */
-const CONNACK_ERRORS = ["", "unacceptable protocol version", "identifier rejected", "server unavailable",
-  "bad user name or password", "not authorised"];
-
-/** Readable text for a non-zero CONNACK return code. */
+/** Readable text for a non-zero CONNACK return code (1..5; 0 is "accepted"). */
 export function connackError(code: number): string {
-  return code > 0 && code < CONNACK_ERRORS.length ? CONNACK_ERRORS[code] : "reserved return code " + code;
+  const errors = ["", "unacceptable protocol version", "identifier rejected", "server unavailable",
+    "bad user name or password", "not authorised"];
+  return code > 0 && code < errors.length ? errors[code] : "reserved return code " + code;
 }

@@ -13,35 +13,34 @@ export interface TopicSpec {
   optional: boolean;
 }
 
-function spec(suffix: string, retain: boolean, qos: number, subscribed: boolean, optional: boolean): TopicSpec {
-  return { suffix, retain, qos, subscribed, optional };
+/** Every topic, each followed by its flags: r retained, 1 QoS 1, s subscribed by the device, o optional. One
+ *  string rather than a table of objects: the device holds it for as long as it runs, and a table would cost
+ *  about 150 of its variables. */
+const CONTRACT = " status:r1 power: instant: energy:r1 meter:r1 diag: log: <key>:o raw:o cmd:1s ";
+
+export type TopicName = "status" | "power" | "instant" | "energy" | "meter" | "diag" | "log" | "<key>" | "raw" | "cmd";
+
+function flags(name: string): string {
+  const at = CONTRACT.indexOf(" " + name + ":");
+  if (at < 0) throw new Error("no topic " + name + " in the contract");
+  const from = at + name.length + 2;
+  return CONTRACT.substring(from, CONTRACT.indexOf(" ", from));
 }
 
-export const TOPICS = {
-  status: spec("status", true, 1, false, false),
-  power: spec("power", false, 0, false, false),
-  instant: spec("instant", false, 0, false, false),
-  energy: spec("energy", true, 1, false, false),
-  meter: spec("meter", true, 1, false, false),
-  diag: spec("diag", false, 0, false, false),
-  log: spec("log", false, 0, false, false),
-  value: spec("<key>", false, 0, false, true),
-  raw: spec("raw", false, 0, false, true),
-  cmd: spec("cmd", false, 1, true, false),
-};
+/** The retain flag and QoS of a topic, as the publisher sends it. */
+export function topicSpec(name: TopicName): TopicSpec {
+  const f = flags(name);
+  return { suffix: name, retain: f.indexOf("r") >= 0, qos: f.indexOf("1") >= 0 ? 1 : 0,
+    subscribed: f.indexOf("s") >= 0, optional: f.indexOf("o") >= 0 };
+}
 
-
-/** Keys that every data payload carries besides the values. */
-export const COMMON_KEYS: { [key: string]: string } = {
-  ts: "device time of reception, UTC ISO 8601 (absent until the device clock is set)",
-  meter_time: "the meter's clock as sent, local wall time \"YYYY-MM-DDThh:mm:ss\" (absent when the list has none)",
-};
-
-/** Keys only the energy payload carries. */
-export const ENERGY_KEYS: { [key: string]: string } = {
-  hour_start: "start of the hour the registers close, UTC ISO 8601",
-  hour_end: "end of that hour: the registers are the meter's totals at this instant",
-};
+/** Every topic of the contract. */
+export function allTopics(): TopicSpec[] {
+  const names = CONTRACT.trim().split(" ");
+  const out: TopicSpec[] = [];
+  for (let i = 0; i < names.length; i++) out.push(topicSpec(names[i].split(":")[0] as TopicName));
+  return out;
+}
 
 /** Which data topic a value key belongs on: energy registers on "energy", the rest on "instant". Active power
  *  also goes on "power", the topic of the fast list. */

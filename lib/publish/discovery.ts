@@ -22,43 +22,54 @@ export interface EntityClass {
   diagnostic?: boolean;
 }
 
-/** Measured values, by the stem of their key (phase and tariff suffixes aside). */
-const MEASURED: [string, EntityClass][] = [
-  ["active_energy", { device_class: "energy", unit: "kWh", state_class: "total_increasing", divide: 1000 }],
-  ["reactive_energy", { device_class: "reactive_energy", unit: "kvarh", state_class: "total_increasing", divide: 1000 }],
-  ["apparent_energy", { unit: "kVAh", state_class: "total_increasing", divide: 1000 }],
-  ["active_power", { device_class: "power", unit: "W", state_class: "measurement" }],
-  ["reactive_power", { device_class: "reactive_power", unit: "var", state_class: "measurement" }],
-  ["apparent_power", { device_class: "apparent_power", unit: "VA", state_class: "measurement" }],
-  ["current", { device_class: "current", unit: "A", state_class: "measurement" }],
-  ["voltage", { device_class: "voltage", unit: "V", state_class: "measurement" }],
-  ["power_factor", { device_class: "power_factor", state_class: "measurement" }],
-  ["frequency", { device_class: "frequency", unit: "Hz", state_class: "measurement" }],
-];
+/** The dongle's own health, from the diag payload, space-separated (and space-ended, for indexOf). */
+const DIAGNOSTIC_KEYS = " rssi uptime free_memory frames_ok crc_errors bytes_dropped mqtt_reconnects energy_rejected ";
 
-/** The dongle's own health, from the diag payload. */
-export const DIAGNOSTICS: [string, EntityClass][] = [
-  ["rssi", { device_class: "signal_strength", unit: "dBm", state_class: "measurement", diagnostic: true }],
-  ["uptime", { device_class: "duration", unit: "s", state_class: "total_increasing", diagnostic: true }],
-  ["free_memory", { state_class: "measurement", diagnostic: true }],
-  ["frames_ok", { state_class: "total_increasing", diagnostic: true }],
-  ["crc_errors", { state_class: "total_increasing", diagnostic: true }],
-  ["bytes_dropped", { state_class: "total_increasing", diagnostic: true }],
-  ["mqtt_reconnects", { state_class: "total_increasing", diagnostic: true }],
-  ["energy_rejected", { state_class: "total_increasing", diagnostic: true }],
-];
+/** The diag keys that get a Home Assistant entity. */
+export function diagnosticKeys(): string[] {
+  return DIAGNOSTIC_KEYS.trim().split(" ");
+}
 
+function measured(deviceClass: string, unit: string, stateClass: string, divide: number): EntityClass {
+  const cls: EntityClass = { state_class: stateClass };
+  if (deviceClass) cls.device_class = deviceClass;
+  if (unit) cls.unit = unit;
+  if (divide) cls.divide = divide;
+  return cls;
+}
+
+function diagnostic(deviceClass: string, unit: string, stateClass: string): EntityClass {
+  const cls = measured(deviceClass, unit, stateClass, 0);
+  cls.diagnostic = true;
+  return cls;
+}
+
+/** The class of a measured value, by the stem of its key (phase and tariff suffixes aside), or of a diagnostic.
+ *  Written as code rather than a table: code stays in flash, while a table of objects would hold about 300 of
+ *  the device's variables for as long as it runs. */
 export function entityClass(key: string): EntityClass | null {
-  for (let i = 0; i < MEASURED.length; i++) if (key.indexOf(MEASURED[i][0]) === 0) return MEASURED[i][1];
-  for (let i = 0; i < DIAGNOSTICS.length; i++) if (key === DIAGNOSTICS[i][0]) return DIAGNOSTICS[i][1];
-  return null;
+  const stem = function (s: string): boolean { return key.indexOf(s) === 0; };
+  if (stem("active_energy")) return measured("energy", "kWh", "total_increasing", 1000);
+  if (stem("reactive_energy")) return measured("reactive_energy", "kvarh", "total_increasing", 1000);
+  if (stem("apparent_energy")) return measured("", "kVAh", "total_increasing", 1000);
+  if (stem("active_power")) return measured("power", "W", "measurement", 0);
+  if (stem("reactive_power")) return measured("reactive_power", "var", "measurement", 0);
+  if (stem("apparent_power")) return measured("apparent_power", "VA", "measurement", 0);
+  if (stem("current")) return measured("current", "A", "measurement", 0);
+  if (stem("voltage")) return measured("voltage", "V", "measurement", 0);
+  if (stem("power_factor")) return measured("power_factor", "", "measurement", 0);
+  if (stem("frequency")) return measured("frequency", "Hz", "measurement", 0);
+  if (DIAGNOSTIC_KEYS.indexOf(" " + key + " ") < 0) return null;
+  if (key === "rssi") return diagnostic("signal_strength", "dBm", "measurement");
+  if (key === "uptime") return diagnostic("duration", "s", "total_increasing");
+  return diagnostic("", "", key === "free_memory" ? "measurement" : "total_increasing");
 }
 
 function title(key: string): string {
   const words = key.split("_");
   for (let i = 0; i < words.length; i++) {
     const w = words[i];
-    words[i] = /^(l[1-3]|t[0-9]+)$/.test(w) ? w.toUpperCase() : (i === 0 ? w.charAt(0).toUpperCase() + w.substr(1) : w);
+    words[i] = /^l[1-3]$|^t[0-9]+$/.test(w) ? w.toUpperCase() : (i === 0 ? w.charAt(0).toUpperCase() + w.substr(1) : w);
   }
   return words.join(" ");
 }

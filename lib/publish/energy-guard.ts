@@ -23,8 +23,11 @@ interface Register {
   lower: number;
 }
 
-/** Register resolution that a jump check must tolerate (Aidon and Kamstrup count in 10 Wh). */
-const RESOLUTION = 10;
+/** Written in where used: a module's own top-level consts would each hold device variables. */
+const enum Guard {
+  /** Register resolution that a jump check must tolerate (Aidon and Kamstrup count in 10 Wh). */
+  RESOLUTION = 10,
+}
 
 export class EnergyGuard {
   rejected: number;
@@ -54,7 +57,7 @@ export class EnergyGuard {
       return { key, value, last: r.value, why: "lower" };
     }
     const hours = Math.max(at - r.time, 0) / 3600000;
-    if (value - r.value > this.options.maxPower * hours + RESOLUTION) {
+    if (value - r.value > this.options.maxPower * hours + Guard.RESOLUTION) {
       this.rejected++;
       return { key, value, last: r.value, why: "jump" };
     }

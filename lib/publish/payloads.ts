@@ -3,16 +3,75 @@
 import type { Reading } from "../reading";
 import { topicOfKey } from "./contract";
 
-const HOUR = 3600000;
-/** Before SNTP has set it, the device clock counts from 1970; such times are withheld rather than published. */
-const CLOCK_SET_AFTER = 1577836800000; // 2020-01-01
+/** Written in where used: a module's own top-level consts would each hold device variables. */
+const enum Num {
+  HOUR = 3600000,
+  /** 2^53: integers from here on are not exact in a double. */
+  EXACT = 9007199254740992,
+  /** Decimals published: finer than any scaler a HAN list uses (10^-3 at the finest), so a value keeps the
+   *  meter's resolution while the noise of scaling in binary (230.10000000000002) is dropped. */
+  SCALE = 1000000,
+  /** Before SNTP has set it, the device clock counts from 1970; such times are withheld rather than published. */
+  CLOCK_SET_AFTER = 1577836800000,
+}
 
 export function isoTime(ms: number): string {
   return new Date(ms).toISOString().replace(".000Z", "Z");
 }
 
 export function clockIsSet(ms: number): boolean {
-  return ms >= CLOCK_SET_AFTER;
+  return ms >= Num.CLOCK_SET_AFTER;
+}
+
+/** True for a value a payload can carry exactly: finite, and smaller than 2^53. Others are left out (and counted
+ *  by the publisher): an uint64 register beyond 2^53 Wh is no reading a meter makes, and a rounded one would be
+ *  a wrong one. */
+export function publishable(v: number): boolean {
+  return isFinite(v) && Math.abs(v) < Num.EXACT;
+}
+
+/** A whole number below 2^53 in decimal, from two parts below 2^31: Espruino prints those exactly, where its
+ *  float printer may not. */
+function integerText(n: number): string {
+  const high = Math.floor(n / 100000000);
+  if (high === 0) return "" + n;
+  return "" + high + ("" + (100000000 + (n - high * 100000000))).substr(1);
+}
+
+/** A publishable number as payload text: rounded to 6 decimals and written digit by digit, since Espruino prints
+ *  numbers with about 12 significant digits and 1e21 as "10e+20" (docs/mqtt.md, Numbers). */
+export function numberText(v: number): string {
+  const a = Math.abs(v);
+  let whole = Math.floor(a);
+  let fraction = Math.round((a - whole) * Num.SCALE);
+  if (fraction === Num.SCALE) {
+    whole++;
+    fraction = 0;
+  }
+  let decimals = fraction > 0 ? ("" + (Num.SCALE + fraction)).substr(1) : "";
+  while (decimals.charAt(decimals.length - 1) === "0") decimals = decimals.substr(0, decimals.length - 1);
+  return (v < 0 && (whole > 0 || fraction > 0) ? "-" : "") + integerText(whole) + (decimals ? "." + decimals : "");
+}
+
+/** A flat payload's JSON text, its numbers written by numberText (a number that is not publishable is null). */
+export function payloadJson(payload: { [key: string]: unknown }): string {
+  const keys = Object.keys(payload);
+  let out = "";
+  for (let i = 0; i < keys.length; i++) {
+    const v = payload[keys[i]];
+    if (v === undefined) continue;
+    const text = typeof v !== "number" ? JSON.stringify(v) : publishable(v) ? numberText(v) : "null";
+    out += (out ? "," : "") + JSON.stringify(keys[i]) + ":" + text;
+  }
+  return "{" + out + "}";
+}
+
+/** How many values of a reading no payload can carry. */
+export function unpublishable(reading: Reading): number {
+  const keys = Object.keys(reading.values);
+  let n = 0;
+  for (let i = 0; i < keys.length; i++) if (!publishable(reading.values[keys[i]])) n++;
+  return n;
 }
 
 function stamp(out: { [key: string]: unknown }, reading: Reading, now: number): void {
@@ -23,11 +82,11 @@ function stamp(out: { [key: string]: unknown }, reading: Reading, now: number): 
 /** The fast topic: active power from any list that has it, so power updates at the meter's highest rate. */
 export function powerPayload(reading: Reading, now: number): { [key: string]: unknown } | null {
   const v = reading.values;
-  if (v.active_power_import === undefined) return null;
+  if (v.active_power_import === undefined || !publishable(v.active_power_import)) return null;
   const out: { [key: string]: unknown } = {};
   stamp(out, reading, now);
   out.active_power_import = v.active_power_import;
-  if (v.active_power_export !== undefined) out.active_power_export = v.active_power_export;
+  if (v.active_power_export !== undefined && publishable(v.active_power_export)) out.active_power_export = v.active_power_export;
   return out;
 }
 
@@ -39,7 +98,7 @@ export function instantPayload(reading: Reading, now: number): { [key: string]: 
   let any = false;
   const keys = Object.keys(reading.values);
   for (let i = 0; i < keys.length; i++) {
-    if (topicOfKey(keys[i]) !== "instant") continue;
+    if (topicOfKey(keys[i]) !== "instant" || !publishable(reading.values[keys[i]])) continue;
     out[keys[i]] = reading.values[keys[i]];
     any = true;
   }
@@ -50,7 +109,10 @@ export function instantPayload(reading: Reading, now: number): { [key: string]: 
 export function energyValues(reading: Reading): { [key: string]: number } {
   const out: { [key: string]: number } = {};
   const keys = Object.keys(reading.values);
-  for (let i = 0; i < keys.length; i++) if (topicOfKey(keys[i]) === "energy") out[keys[i]] = reading.values[keys[i]];
+  for (let i = 0; i < keys.length; i++) {
+    const v = reading.values[keys[i]];
+    if (topicOfKey(keys[i]) === "energy" && publishable(v)) out[keys[i]] = v;
+  }
   return out;
 }
 
@@ -59,8 +121,8 @@ export function energyValues(reading: Reading): { [key: string]: number } {
  *  Lists that carry the registers every few seconds are published with the first list of each hour, so the
  *  hour that just began tells which one closed. */
 export function closedHour(now: number, hourly: boolean): { start: number; end: number } {
-  const end = (hourly ? Math.round(now / HOUR) : Math.floor(now / HOUR)) * HOUR;
-  return { start: end - HOUR, end };
+  const end = (hourly ? Math.round(now / Num.HOUR) : Math.floor(now / Num.HOUR)) * Num.HOUR;
+  return { start: end - Num.HOUR, end };
 }
 
 export function energyPayload(reading: Reading, accepted: { [key: string]: number }, now: number):

@@ -4,10 +4,13 @@
 import type { Reading, MeterIdentity } from "../reading";
 import type { Clock } from "../mqtt/clock";
 import { toHex } from "../bytes";
-import { TOPICS, TopicSpec } from "./contract";
-import { powerPayload, instantPayload, energyValues, energyPayload, closedHour, clockIsSet } from "./payloads";
+import { topicSpec, TopicName } from "./contract";
+import {
+  powerPayload, instantPayload, energyValues, energyPayload, closedHour, clockIsSet, payloadJson, publishable,
+  numberText, unpublishable,
+} from "./payloads";
 import { EnergyGuard } from "./energy-guard";
-import { discoveryMessage, DIAGNOSTICS, entityClass } from "./discovery";
+import { discoveryMessage, diagnosticKeys, entityClass } from "./discovery";
 
 /** The MQTT client as the publisher sees it. */
 export interface MessageSink {
@@ -35,6 +38,8 @@ export class Publisher {
   /** Per-value and raw topics, off when memory runs short (the firmware decides). */
   optionalEnabled: boolean;
   guard: EnergyGuard;
+  /** Values left out of every payload: not finite, or integers beyond 2^53 (payloads.ts). */
+  refusedValues: number;
   private sink: MessageSink;
   private o: PublisherOptions;
   private meter: MeterIdentity | null;
@@ -49,6 +54,7 @@ export class Publisher {
     this.sink = sink;
     this.o = options;
     this.optionalEnabled = true;
+    this.refusedValues = 0;
     this.guard = new EnergyGuard({ maxPower: options.maxPower, resetConfirmations: 3 });
     this.meter = null;
     this.known = {};
@@ -57,22 +63,25 @@ export class Publisher {
     this.lastEnergyHour = "";
   }
 
-  private send(spec: TopicSpec, suffix: string, payload: string, keep: boolean): void {
+  private send(name: TopicName, suffix: string, payload: string, keep: boolean): void {
+    const spec = topicSpec(name);
     this.sink.publish(this.o.base + "/" + suffix, payload, { qos: spec.qos, retain: spec.retain, keep });
   }
 
   reading(r: Reading): void {
     const now = this.o.clock.now();
     this.identity(r.meter);
+    this.refusedValues += unpublishable(r);
     const power = powerPayload(r, now);
-    if (power) this.send(TOPICS.power, "power", JSON.stringify(power), false);
+    if (power) this.send("power", "power", payloadJson(power), false);
     const instant = instantPayload(r, now);
-    if (instant) this.send(TOPICS.instant, "instant", JSON.stringify(instant), false);
+    if (instant) this.send("instant", "instant", payloadJson(instant), false);
     this.energy(r, now);
     const keys = Object.keys(r.values);
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i];
-      if (this.o.perValueTopics && this.optionalEnabled) this.send(TOPICS.value, key, "" + r.values[key], false);
+      const v = r.values[key];
+      if (this.o.perValueTopics && this.optionalEnabled && publishable(v)) this.send("<key>", key, numberText(v), false);
       if (!this.known[key] && entityClass(key)) {
         this.known[key] = true;
         this.announce(key);
@@ -101,7 +110,7 @@ export class Publisher {
         any = true;
       }
     }
-    if (any) this.send(TOPICS.energy, "energy", JSON.stringify(energyPayload(r, accepted, now)), true);
+    if (any) this.send("energy", "energy", payloadJson(energyPayload(r, accepted, now)), true);
   }
 
   private identity(meter: MeterIdentity): void {
@@ -109,21 +118,21 @@ export class Publisher {
     const m = this.meter;
     if (m && m.id === meter.id && m.type === meter.type && m.manufacturer === meter.manufacturer) return;
     this.meter = { id: meter.id, type: meter.type, list_version: meter.list_version, manufacturer: meter.manufacturer };
-    this.send(TOPICS.meter, "meter", JSON.stringify(this.meter), false);
+    this.send("meter", "meter", JSON.stringify(this.meter), false);
     this.announceAll();
   }
 
   /** A valid HDLC frame, for decoders that read the dongle's raw stream. */
   frame(bytes: Uint8Array): void {
-    if (this.o.rawTopic && this.optionalEnabled) this.send(TOPICS.raw, "raw", toHex(bytes), false);
+    if (this.o.rawTopic && this.optionalEnabled) this.send("raw", "raw", toHex(bytes), false);
   }
 
   log(text: string): void {
-    this.send(TOPICS.log, "log", text, false);
+    this.send("log", "log", text, false);
   }
 
   diag(fields: { [key: string]: unknown }): void {
-    this.send(TOPICS.diag, "diag", JSON.stringify(fields), false);
+    this.send("diag", "diag", payloadJson(fields), false);
   }
 
   /** Home Assistant announced "online": it has forgotten every entity that was not retained, so repeat all. */
@@ -134,7 +143,8 @@ export class Publisher {
   private announceAll(): void {
     if (!this.meter) return;
     this.pending = [];
-    for (let i = 0; i < DIAGNOSTICS.length; i++) this.announce(DIAGNOSTICS[i][0]);
+    const diagnostics = diagnosticKeys();
+    for (let i = 0; i < diagnostics.length; i++) this.announce(diagnostics[i]);
     const keys = Object.keys(this.known);
     for (let i = 0; i < keys.length; i++) this.announce(keys[i]);
   }

@@ -24,13 +24,32 @@ export interface CommandOptions {
   log(text: string): void;
 }
 
-/** The text a signed command's HMAC covers. Host tools sign exactly this. */
-export function signedText(cmd: string, counter: number, changes: unknown): string {
-  return cmd + "\n" + counter + "\n" + JSON.stringify(changes === undefined ? null : changes);
+/** A signed command ends with its HMAC member, exactly so: `,"hmac":"<64 hex digits>"}`. */
+const MAC_HEAD = ",\"hmac\":\"";
+const MAC_LENGTH = MAC_HEAD.length + 64 + 2;
+
+/**
+ * What a signed command's HMAC covers: the payload's bytes as they travel, up to its hmac member, closed with `}`
+ * (the command's JSON text without the hmac). The bytes are signed rather than a re-serialisation of the parsed
+ * command, which Espruino and Node make differently (8-bit strings, \u00XX escapes, number digits). Null when the
+ * payload does not end with the hmac member, so that nothing after the signed part can change the command.
+ */
+export function signedPart(payload: string): string | null {
+  const at = payload.length - MAC_LENGTH;
+  if (at < 1 || payload.substr(at, MAC_HEAD.length) !== MAC_HEAD || payload.substr(payload.length - 2) !== "\"}") {
+    return null;
+  }
+  return payload.substr(0, at) + "}";
 }
 
-export function signCommand(sha256: Sha256, secret: string, cmd: string, counter: number, changes: unknown): string {
-  return toHex(toBytes(hmacSha256(sha256, secret, signedText(cmd, counter, changes))));
+function macOf(sha256: Sha256, secret: string, body: string): string {
+  return toHex(toBytes(hmacSha256(sha256, secret, body)));
+}
+
+/** The payload of a signed command: `body`, a JSON object's text as the bytes to send (one char per byte), with
+ *  the hmac member added at its end. */
+export function signPayload(sha256: Sha256, secret: string, body: string): string {
+  return body.substr(0, body.length - 1) + MAC_HEAD + macOf(sha256, secret, body) + "\"}";
 }
 
 export class CommandHandler {
@@ -53,14 +72,16 @@ export class CommandHandler {
   }
 
   /** Verifies a signed command; true when the signature is right and the counter new. */
-  private verify(cmd: string, msg: { [key: string]: unknown }): boolean {
+  private verify(cmd: string, msg: { [key: string]: unknown }, payload: string): boolean {
     if (!this.o.secret) return this.refuse(cmd + " needs remote.secret to be configured");
     const counter = msg.counter;
     if (typeof counter !== "number" || Math.floor(counter) !== counter || counter < 1) {
       return this.refuse(cmd + " without a counter");
     }
-    const mac = typeof msg.hmac === "string" ? msg.hmac.toLowerCase() : "";
-    if (!sameText(mac, signCommand(this.o.sha256, this.o.secret, cmd, counter, msg.changes))) {
+    const body = signedPart(payload);
+    if (body === null) return this.refuse(cmd + " without the hmac member at its end");
+    const mac = payload.substr(payload.length - 66, 64).toLowerCase();
+    if (!sameText(mac, macOf(this.o.sha256, this.o.secret, body))) {
       return this.refuse(cmd + ": wrong signature");
     }
     if (counter <= this.o.loadCounter()) return this.refuse(cmd + ": counter " + counter + " already used (replay)");
@@ -79,17 +100,20 @@ export class CommandHandler {
     if (typeof msg !== "object" || msg === null) return this.refuse("not a JSON object");
     const cmd = msg.cmd;
     if (cmd === "diag") this.actions.diag();
-    else if (cmd === "identify") this.actions.identify();
-    else if (cmd === "reboot") {
+    else if (cmd === "identify") {
+      // The blinking is for someone at the cabinet; whoever sent it over MQTT gets this line.
+      this.o.log("identifying on command: the LED blinks");
+      this.actions.identify();
+    } else if (cmd === "reboot") {
       // Without a secret the installer chose an open device; with one, a reboot must be signed too.
-      if (this.o.secret && !this.verify("reboot", msg)) return false;
+      if (this.o.secret && !this.verify("reboot", msg, payload)) return false;
       this.o.log("rebooting on command");
       this.actions.reboot();
     } else if (cmd === "set") {
       if (!this.o.configChanges) return this.refuse("configuration changes are disabled (remote.configChanges)");
       const changes = msg.changes;
       if (typeof changes !== "object" || changes === null) return this.refuse("set without changes");
-      if (!this.verify("set", msg)) return false;
+      if (!this.verify("set", msg, payload)) return false;
       const errors = this.actions.configure(changes as { [path: string]: unknown });
       if (errors.length > 0) return this.refuse("set: " + errors.join("; "));
       this.o.log("configuration changed: " + Object.keys(changes).join(", "));

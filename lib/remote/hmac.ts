@@ -4,16 +4,19 @@
 /** SHA-256 of a binary string (one char per byte), as a 32-char binary string. */
 export type Sha256 = (message: string) => string;
 
-const BLOCK = 64;
+/** Written in where used: a module's own top-level consts would each hold device variables. */
+const enum Sha {
+  BLOCK = 64,
+}
 
 function xorPad(key: string, pad: number): string {
   let out = "";
-  for (let i = 0; i < BLOCK; i++) out += String.fromCharCode((i < key.length ? key.charCodeAt(i) : 0) ^ pad);
+  for (let i = 0; i < Sha.BLOCK; i++) out += String.fromCharCode((i < key.length ? key.charCodeAt(i) : 0) ^ pad);
   return out;
 }
 
 export function hmacSha256(sha256: Sha256, key: string, message: string): string {
-  const k = key.length > BLOCK ? sha256(key) : key;
+  const k = key.length > Sha.BLOCK ? sha256(key) : key;
   return sha256(xorPad(k, 0x5c) + sha256(xorPad(k, 0x36) + message));
 }
 

@@ -1,12 +1,15 @@
 // The emulator by hand: boots a firmware bundle on the emulated ESP32 and runs it against a meter for a while.
 //
-//   tsx scripts/emulator/cli.ts --bundle dist/firmware.js --storage flash.json --meter aidon --phases 3 \
-//       --speed 10 --for 600
+//   npm run emulate -- --bundle dist/firmware.js --storage flash.json --meter aidon --phases 3 --speed 10 --for 600
 //
 // The HAN line is the simulated meter (--meter, --phases, --seed), a capture file (--capture, hex lines or raw
 // bytes) or a real serial port (--serial-port /dev/ttyUSB0). Storage is the JSON file --storage (created if
 // missing); --config puts a han.json into it first. --speed is how many virtual seconds pass per real second,
-// 0 for as fast as possible. Everything the firmware prints goes to stderr.
+// 0 for as fast as possible. Everything the firmware prints goes to stderr, with the emulator's own notes.
+//
+// The emulated access point is the network the device's han.json names, with its password, unless --wifi-ssid or
+// --wifi-password name another (to see what a wrong one does). The broker is whatever han.json names: the CLI
+// prints it, and the `npm run monitor` command to watch it, at start and whenever a new han.json is flashed.
 //
 // With --pty PATH the device's USB console is a pseudo-terminal at PATH (made with socat), for the host tools:
 //
@@ -18,10 +21,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createEmulator, captureSource, meterSource, serialPortSource, servePty } from "./index";
 import type { ByteSource, PtyConsole } from "./index";
+import { watchStorage } from "./watch";
 
-const USAGE = "usage: tsx scripts/emulator/cli.ts --bundle dist/firmware.js [--storage FILE] [--config han.json]\n" +
+const USAGE = "usage: npm run emulate -- [--bundle dist/firmware.js] [--storage FILE] [--config han.json]\n" +
   "  [--meter aidon|kaifa|kamstrup --phases 1|3 --seed N | --capture FILE | --serial-port PATH]\n" +
-  "  [--speed N (0: as fast as possible)] [--for SECONDS] [--start ISO-DATE] [--poll MS] [--pty PATH]\n";
+  "  [--speed N (0: as fast as possible)] [--for SECONDS] [--start ISO-DATE] [--poll MS] [--pty PATH]\n" +
+  "  [--wifi-ssid NAME] [--wifi-password TEXT] (default: the network han.json names, with its password)\n";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -39,6 +44,8 @@ async function main(): Promise<number> {
       for: { type: "string" },
       start: { type: "string" },
       poll: { type: "string" },
+      "wifi-ssid": { type: "string" },
+      "wifi-password": { type: "string" },
       help: { type: "boolean" },
     },
   });
@@ -69,8 +76,10 @@ async function main(): Promise<number> {
   if (values.config) files["han.json"] = readFileSync(values.config, "utf8");
 
   process.stderr.write("emulating " + (bundle || "what Storage holds") + " fed by " + source.describe() + "\n");
+  const wifi = { ssid: values["wifi-ssid"], password: values["wifi-password"] };
   const emu = createEmulator({ bundle: bundle, storage: values.storage, files: files, source: source,
-    startMs: startMs, verbose: true, serialPollMs: values.poll ? Number(values.poll) : undefined });
+    startMs: startMs, verbose: true, serialPollMs: values.poll ? Number(values.poll) : undefined, wifi: wifi });
+  const stopWatching = watchStorage(emu.storage, wifi, function (text) { process.stderr.write(text + "\n"); }, 1000);
   // With a pty, host tools need the device to answer as it would: in real time, until stopped.
   const forMs = values.for !== undefined ? Number(values.for) * 1000 : values.pty ? undefined : 60000;
   const speed = values.pty ? 1 : Number(values.speed);
@@ -90,6 +99,7 @@ async function main(): Promise<number> {
       await emu.advance(forMs as number);
     }
   } finally {
+    stopWatching();
     if (pty) await pty.close();
   }
 

@@ -67,9 +67,9 @@ export class VirtualClock {
     return this.timers.length;
   }
 
-  /** The firmware's timers, for the memory estimate (their callbacks are roots). */
-  timerCallbacks(): unknown[] {
-    return this.timers.map(function (t) { return t.fn; });
+  /** The firmware's timers, for the memory estimate (Espruino keeps each with its callback and arguments). */
+  timerList(): readonly FirmwareTimer[] {
+    return this.timers;
   }
 
   nextTimerDue(): number {

@@ -26,6 +26,9 @@ import { ByteSource, settingsFromSetup, Uart } from "./uart";
 import { installVirtualDate } from "./virtual-date";
 import { WifiOptions, WifiRadio } from "./wifi";
 
+/** Bytes a Serial holds for read() when nothing listens for 'data' (STREAM_MAX_BUFFER_SIZE, src/jswrap_stream.h). */
+const SERIAL_BUFFER = 512;
+
 export interface EmulatorOptions {
   /** The firmware: bundle source, or a bundle file. It is written to Storage as ".bootcde", which the device
    *  boots (and load() reloads). Without either, the device boots what Storage already holds. */
@@ -49,7 +52,7 @@ export interface EmulatorOptions {
   /** getSerial(): the station MAC as Espruino prints it. */
   serial?: string;
   seed?: number;
-  /** Console lines also go to stderr. */
+  /** Console lines and the emulator's notes also go to stderr. */
   verbose?: boolean;
   /** The real clock, in ms, that the watchdog measures callbacks with. Default performance.now. */
   realNow?: () => number;
@@ -120,6 +123,9 @@ export class Emulator {
   /** Output pins the firmware drove with digitalWrite (the LED), by pin number. */
   readonly pins: { [pin: number]: boolean } = {};
   readonly resets: ResetReport[] = [];
+  /** What the emulator tells the person running it about the emulated world (why Wi-Fi does not connect, ...):
+   *  not on the device's console, where host tools would read it as the firmware's. */
+  readonly notes: string[] = [];
   /** Firmware callbacks by where they came from, in real ms: serial data, timers, everything else. */
   readonly callbacks: { serial: CallbackStats; timer: CallbackStats; event: CallbackStats };
   /** The boot's E state: console lock, telnet, watchdog. */
@@ -131,6 +137,8 @@ export class Emulator {
   private realm: Record<string, unknown> = {};
   private context: vm.Context | null = null;
   private serialListeners = new Listeners();
+  /** What Serial2 received while it had no 'data' listener, for Serial2.read() (src/jswrap_stream.c). */
+  private serialBuffer = "";
   private serialObject: object = {};
   private bootAt = 0;
   /** Wall time = virtual time + offset once SNTP has set it; time since boot before. */
@@ -138,6 +146,11 @@ export class Emulator {
   private pending: Pending | null = null;
   private depth = 0;
   private meter: MemoryMeter | null = null;
+  /** Built-in modules the firmware has required, and what Serial2.setup() keeps: for the memory estimate. */
+  private requiredModules: { [name: string]: object } = {};
+  private serialSetup: { baud: unknown; options: unknown } | null = null;
+  /** The realm's JSON, taken before the memory estimate watches the firmware's first use of it. */
+  private realmJSON: JSON = JSON;
   private memoryCache: { at: number; figures: MemoryFigures } | null = null;
   private realtime: { stop: () => void } | null = null;
 
@@ -164,7 +177,7 @@ export class Emulator {
     this.storage = new Flash(options.storage || null, files);
     this.net = new Network(function () { return self.wifi.state.associated; });
     this.wifi = new WifiRadio(options.wifi, function () { self.net.killAll(); },
-      function () { self.wallOffset = self.startMs; });
+      function () { self.wallOffset = self.startMs; }, function (text) { self.note(text); });
     const source = options.source || null;
     if (source && source.attach) source.attach(function () { return self.clock.now; });
     this.serial = new Uart(source, options.serialPollMs || 5, options.seed || 1);
@@ -185,11 +198,14 @@ export class Emulator {
    *  were asked for, as on a LAN. While nothing happens on the network the timeline jumps from one firmware event
    *  to the next. */
   async advance(ms: number, stepMs?: number): Promise<void> {
-    const end = this.clock.now + ms;
-    const step = stepMs || 100;
+    await this.advanceTo(this.clock.now + ms, stepMs || 100, always);
+  }
+
+  /** advance() to virtual time `end`, slice by slice while `going()` holds. */
+  private async advanceTo(end: number, step: number, going: () => boolean): Promise<void> {
     const stats = this.net.stats;
     let busy = 0;
-    while (this.clock.now < end) {
+    while (this.clock.now < end && going()) {
       let sliceEnd = Math.min(end, this.clock.now + step);
       if (busy === 0 && stats.waiting === 0) sliceEnd = Math.min(end, Math.max(sliceEnd, this.nextEventAt()));
       const before = stats.activity;
@@ -228,31 +244,38 @@ export class Emulator {
     return true;
   }
 
-  /** Virtual time follows the real clock times `speed`, until stopped or until `untilMs` of virtual time. */
+  /** Virtual time follows the real clock times `speed`, until stopped or until `untilMs` of virtual time. It moves
+   *  in advance()'s slices, never in one leap: at a high speed a stall of Node's event loop (a garbage collection,
+   *  a module compiled) is seconds of virtual time, and one leap over them while a broker's reply was on its way
+   *  ran the firmware's timeouts (no CONNACK, the keep-alive) before the reply, already there, was handed over:
+   *  the broker then published the last will. The timeline falls behind the real clock while the network is
+   *  busy, and catches up after. */
   runRealtime(speed: number, untilMs?: number): RealtimeRun {
     if (this.realtime) this.realtime.stop();
     const self = this;
     const realStart = this.realNow();
     const virtualStart = this.clock.now;
-    let timer: NodeJS.Timeout | null = null;
-    let finish: () => void = function () { /* set below */ };
-    const done = new Promise<void>(function (resolve) { finish = resolve; });
-    const stop = function (): void {
-      if (timer) clearTimeout(timer);
-      timer = null;
-      self.realtime = null;
-      finish();
-    };
-    const tick = function (): void {
-      let target = virtualStart + (self.realNow() - realStart) * speed;
-      if (untilMs !== undefined) target = Math.min(target, untilMs);
-      self.processUntil(target);
-      if (untilMs !== undefined && self.clock.now >= untilMs) stop();
-      else timer = setTimeout(tick, 5);
-    };
-    this.realtime = { stop: stop };
-    timer = setTimeout(tick, 0);
-    return { stop: stop, done: done };
+    const limit = untilMs === undefined ? Infinity : untilMs;
+    let running = true;
+    const handle = { stop: function (): void { running = false; } };
+    const going = function (): boolean { return running; };
+    this.realtime = handle;
+    const done = (async function (): Promise<void> {
+      while (running && self.clock.now < limit) {
+        const target = Math.min(limit, virtualStart + (self.realNow() - realStart) * speed);
+        if (target > self.clock.now) await self.advanceTo(target, 100, going);
+        // Caught up: the real clock moves on a few milliseconds before the next look at it.
+        if (running && self.clock.now < limit) await new Promise(function (resolve) { setTimeout(resolve, 5); });
+      }
+      if (self.realtime === handle) self.realtime = null;
+    })();
+    return { stop: handle.stop, done: done };
+  }
+
+  /** A line for the person running the emulator: kept in `notes`, and on stderr when verbose. */
+  note(text: string): void {
+    this.notes.push(text);
+    if (this.o.verbose) process.stderr.write("[" + (this.clock.now / 1000).toFixed(3) + "] emulator: " + text + "\n");
   }
 
   // ---- test controls --------------------------------------------------------------------------------------
@@ -264,17 +287,25 @@ export class Emulator {
 
   /** A fresh estimate of the firmware's variables (see ./memory.ts). */
   memory(): MemoryFigures {
+    return this.measure(false);
+  }
+
+  /** `stack`: the firmware asks, and the functions it is running hold variables too. */
+  private measure(stack: boolean): MemoryFigures {
     if (!this.meter) throw new Error("no firmware context");
-    const roots: unknown[] = [];
-    for (const key of Object.getOwnPropertyNames(this.realm)) {
-      const d = Object.getOwnPropertyDescriptor(this.realm, key);
-      if (d) roots.push(d.value, d.get, d.set);
-    }
-    const held = this.clock.timerCallbacks().concat(this.serialListeners.all(), this.wifi.callbacks(),
-      this.net.callbacks(), this.e.callbacks(), this.consoles.callbacks());
-    const count = this.meter.count(roots.concat(held));
+    const usage = this.meter.count({
+      global: this.realm,
+      timers: this.clock.timerList().map(function (t) { return { fn: t.fn, args: t.args, repeat: t.interval > 0 }; }),
+      listeners: this.serialListeners.all().concat(this.wifi.callbacks(), this.net.callbacks(), this.e.callbacks(),
+        this.consoles.callbacks()),
+      sockets: this.net.stats.open,
+      modules: Object.keys(this.requiredModules).length,
+      serialSetup: this.serialSetup,
+      serialBuffered: this.serialBuffer.length,
+      stack: stack,
+    });
     const total = this.o.memoryTotal || 12000;
-    const figures = { free: total - count.usage, usage: count.usage, total: total, history: 0, gc: 0, gctime: 0,
+    const figures = { free: total - usage, usage: usage, total: total, history: 0, gc: 0, gctime: 0,
       blocksize: 14 };
     this.memoryCache = { at: this.clock.now, figures: figures };
     return figures;
@@ -302,6 +333,7 @@ export class Emulator {
     this.clock.clearAllTimers();
     this.net.forgetAll();
     this.serialListeners = new Listeners();
+    this.serialBuffer = "";
     this.serial.reset();
     this.e = this.newE();
     this.memoryCache = null;
@@ -315,12 +347,15 @@ export class Emulator {
     const realm = globalOf(context);
     this.context = context;
     this.realm = realm;
+    this.realmJSON = realm.JSON as JSON;
     installVirtualDate(context, function () { return self.wallMs(); });
     this.installGlobals(realm, print, file === null);
     for (const name of Object.keys(this.o.globals || {})) realm[name] = (this.o.globals as Record<string, unknown>)[name];
-    this.meter = new MemoryMeter((realm.Function as FunctionConstructor).prototype, [realm]);
+    this.serialSetup = null;
+    const code = file === null ? undefined : this.storage.read(file);
+    this.meter = new MemoryMeter((realm.Function as FunctionConstructor).prototype, realm,
+      code === undefined ? [] : [code]);
     if (file === null) return;
-    const code = this.storage.read(file);
     if (code === undefined) {
       this.console.print("Storage file " + file + " not found: nothing to run");
       return;
@@ -338,6 +373,7 @@ export class Emulator {
     const host = this.host;
     const clock = this.clock;
     const modules: { [name: string]: object } = {};
+    this.requiredModules = modules;
     const timer = function (repeat: boolean) {
       return function (fn: unknown, ms: unknown, ...args: unknown[]): number {
         if (typeof fn === "string") throw self.error("Espruino API setTimeout(string) is not emulated");
@@ -352,7 +388,17 @@ export class Emulator {
     };
     this.serialObject = host.loud("Serial2", Object.assign(this.serialListeners.methods(host, "Serial2"), {
       setup: function (baud: unknown, options?: { [key: string]: unknown }) {
+        self.serialSetup = { baud: baud, options: options };
         self.serial.setup(settingsFromSetup(baud, options), options && options.rx, options && options.tx, clock.now);
+      },
+      /** Bytes held while there is no 'data' listener (0 when there is one). */
+      available: function () { return self.serialBuffer.length; },
+      /** Takes `chars` held bytes, or all of them when absent or 0. */
+      read: function (chars?: unknown) {
+        const n = typeof chars === "number" && chars > 0 ? chars : self.serialBuffer.length;
+        const out = self.serialBuffer.substr(0, n);
+        self.serialBuffer = self.serialBuffer.substr(n);
+        return out;
       },
     }));
     const globals: { [name: string]: unknown } = {
@@ -410,7 +456,7 @@ export class Emulator {
     const cache = this.memoryCache;
     const refresh = this.o.memoryRefreshMs === undefined ? 600000 : this.o.memoryRefreshMs;
     if (cache && this.clock.now - cache.at < refresh) return cache.figures;
-    return this.memory();
+    return this.measure(true);
   }
 
   // ---- the event loop -------------------------------------------------------------------------------------
@@ -464,6 +510,15 @@ export class Emulator {
 
   private deliverSerial(t: number): void {
     const chunks = this.serial.poll(t);
+    if (this.serialListeners.all().length === 0) {
+      // Espruino keeps what arrives for read(), up to STREAM_MAX_BUFFER_SIZE; the rest is lost, and flagged.
+      for (const chunk of chunks) {
+        const room = SERIAL_BUFFER - this.serialBuffer.length;
+        if (chunk.length > room) this.e.raise("BUFFER_FULL");
+        this.serialBuffer += chunk.substr(0, Math.max(0, room));
+      }
+      return;
+    }
     for (const chunk of chunks) {
       for (const fn of this.serialListeners.all()) this.invoke(fn, this.serialObject, [chunk], "serial");
     }
@@ -537,13 +592,16 @@ export class Emulator {
 
   private toRealm<T>(value: T): T {
     if (value === undefined || !this.context) return value;
-    const json = this.realm.JSON as JSON;
-    return json.parse(JSON.stringify(value)) as T;
+    return this.realmJSON.parse(JSON.stringify(value)) as T;
   }
 }
 
 function zeroStats(): CallbackStats {
   return { count: 0, totalMs: 0, maxMs: 0 };
+}
+
+function always(): boolean {
+  return true;
 }
 
 /** One turn of Node's event loop; a real millisecond while a socket waits for its first reply, so that a broker

@@ -5,6 +5,7 @@
 // never from inside Node's callbacks. Without a Wi-Fi association a connection fails as it does on the device.
 import net from "node:net";
 import tls from "node:tls";
+import { X509Certificate } from "node:crypto";
 import { Host, Listeners } from "./host";
 
 export interface NetStats {
@@ -27,11 +28,60 @@ interface Connection {
   connecting: boolean;
 }
 
-/** A DER certificate in a binary string as PEM; PEM text as it is. */
-function pemOf(ca: string): string {
-  if (ca.indexOf("-----BEGIN") >= 0) return ca;
-  const b64 = Buffer.from(ca, "latin1").toString("base64").replace(/(.{64})/g, "$1\n");
-  return "-----BEGIN CERTIFICATE-----\n" + b64 + "\n-----END CERTIFICATE-----\n";
+/** What Espruino's mbedtls offers (libs/crypto/mbedtls/config.h): TLS 1.2 with RSA or DHE-RSA key exchange, so
+ *  a broker with an EC certificate, or with ECDHE only, fails the handshake as it would with the device. */
+const ESPRUINO_CIPHERS = "kRSA:kEDH+aRSA";
+
+/** What Espruino's tls.connect throws when mbedtls cannot read `ca` as DER (libs/network/network.c). */
+export const CA_FORMAT_ERROR = "HTTPS init failed! mbedtls_x509_crt_parse of 'ca': Invalid format";
+
+/** What it throws when the bytes are DER but not a certificate: mbedtls gives an error code, which the emulator
+ *  cannot know. */
+const CA_CONTENT_ERROR = "HTTPS init failed! mbedtls_x509_crt_parse of 'ca': not an X.509 certificate (emulated)";
+
+/** The length of the DER SEQUENCE at `at` (header included), or 0 when there is none. */
+function derLength(der: Buffer, at: number): number {
+  if (der.length - at < 2 || der[at] !== 0x30) return 0;
+  const first = der[at + 1];
+  let length = first;
+  let header = 2;
+  if (first >= 0x80) {
+    const n = first & 0x7f;
+    if (n === 0 || n > 4 || der.length - at < 2 + n) return 0;
+    length = 0;
+    for (let i = 0; i < n; i++) length = length * 256 + der[at + 2 + i];
+    header += n;
+  }
+  return at + header + length <= der.length ? header + length : 0;
+}
+
+function isCertificate(der: Buffer): boolean {
+  try {
+    return new X509Certificate(der).raw.length === der.length;
+  } catch {
+    return false;
+  }
+}
+
+/** Espruino's `ca` for Node's TLS, or the message of what Espruino throws. mbedtls reads DER only (PEM text fails,
+ *  since Espruino passes no NUL terminator) and only the first certificate of the bytes, ignoring what follows;
+ *  the emulator also trusts the whole certificates that follow, since several CAs are what the configuration
+ *  asked for. */
+function caForNode(ca: string): { pems: string[] } | { error: string } {
+  const der = Buffer.from(ca, "latin1");
+  const pems: string[] = [];
+  let at = 0;
+  for (let length = derLength(der, 0); length > 0; length = derLength(der, at)) {
+    const one = der.subarray(at, at + length);
+    if (isCertificate(one)) {
+      const b64 = one.toString("base64").replace(/(.{64})/g, "$1\n");
+      pems.push("-----BEGIN CERTIFICATE-----\n" + b64 + "\n-----END CERTIFICATE-----\n");
+    } else if (at === 0) {
+      return { error: CA_CONTENT_ERROR };
+    }
+    at += length;
+  }
+  return pems.length > 0 ? { pems } : { error: CA_FORMAT_ERROR };
 }
 
 export class Network {
@@ -81,6 +131,7 @@ export class Network {
       throw host.error(name + ".connect(options) needs {host, port}; a URL string is not emulated");
     }
     const o = options as { host?: unknown; port?: unknown; ca?: unknown };
+    const ca = secure && o.ca !== undefined ? this.caOption(host, o.ca) : undefined;
     const port = Number(o.port || (secure ? 443 : 80));
     const hostName = String(o.host || "localhost");
     const listeners = new Listeners();
@@ -123,7 +174,7 @@ export class Network {
       return conn.api;
     }
     const socket = secure ?
-      tls.connect({ host: hostName, port: port, ca: typeof o.ca === "string" ? pemOf(o.ca) : undefined,
+      tls.connect({ host: hostName, port: port, ca: ca, ciphers: ESPRUINO_CIPHERS, maxVersion: "TLSv1.2",
         servername: net.isIP(hostName) ? undefined : hostName }) :
       net.connect({ host: hostName, port: port });
     conn.node = socket;
@@ -159,6 +210,17 @@ export class Network {
       });
     });
     return conn.api;
+  }
+
+  /** Espruino reads a `ca` string of 100 characters or fewer as a file name, and calls a function for it. */
+  private caOption(host: Host, ca: unknown): string[] {
+    if (typeof ca !== "string") throw host.error("tls.connect: a ca that is not a string is not emulated");
+    if (ca.length <= 100) {
+      throw host.error("tls.connect: a ca of 100 characters or fewer is a file name on Espruino; not emulated");
+    }
+    const read = caForNode(ca);
+    if ("error" in read) throw host.error(read.error);
+    return read.pems;
   }
 
   private closed(conn: Connection): void {

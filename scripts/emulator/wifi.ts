@@ -1,19 +1,28 @@
-// require("Wifi") on the ESP32 (libs/network/esp32/jswrap_esp32_network.c, A4 in ../shared/docs/espruino.md):
-// connect() tries the access point (the port retries three times) and calls back with null or an error, the
-// station fires 'connected' once it has an address and 'disconnected' when the association ends, and nothing
-// reconnects by itself: the firmware has to call connect() again. The radio (association, SNTP, outages) is
-// hardware and outlives a load(); the module object and its listeners belong to one boot.
+// require("Wifi") on the ESP32 as Espruino 2v29 has it (libs/network/esp32/jswrap_esp32_network.c at that release;
+// A4 in ../shared/docs/espruino.md describes the later retrying connect()):
+// - connect() tries the access point once. Success calls back with null and fires 'connected' ({ip, netmask, gw})
+//   after 'associated'; failure never calls back, it only fires 'disconnected' ({ssid, mac, reason, msg}, the
+//   ESP-IDF reason as a decimal string). Nothing reconnects by itself: the firmware has to call connect() again.
+// - getDetails() tells whether the station is connected, never how well: the signal strength is getStatus().rssi,
+//   present only while connected. Away from the access point both name the last disconnect reason instead.
+// - setSNTP(server, zone) takes the zone as a POSIX TZ string and throws on anything else.
+// The radio (association, SNTP, outages) is hardware and outlives a load(); the module object and its listeners
+// belong to one boot. Unless a test names the access point, the first network the firmware asks for is taken to be
+// in reach with the password it gives: a device flashed with its owner's configuration connects, as at home.
 import { Host, Listeners } from "./host";
 
 export interface WifiOptions {
-  /** The access point in reach. Default "han-test" / "secret". */
+  /** The access point in reach. Default: the network the firmware first asks for. Name one to test a missing
+   *  network. */
   ssid?: string;
+  /** Its password ("" for an open network). Default: the one the firmware first gives. Set one to test a wrong
+   *  password. */
   password?: string;
   /** dBm while associated. Default -61. */
   rssi?: number;
   /** From connect() to the address. Default 1500 ms. */
   associateMs?: number;
-  /** From connect() to giving up (three tries). Default 6000 ms. */
+  /** From connect() to giving up. Default 6000 ms. */
   failMs?: number;
   /** From association (or setSNTP, whichever is later) to the clock being set. Default 1000 ms. */
   sntpMs?: number;
@@ -29,24 +38,36 @@ export interface WifiState {
   drops: number;
   /** Virtual ms until which the access point is out of reach. */
   downUntil: number;
+  /** Why the last attempt failed, in words, or null. */
+  failure: string | null;
 }
 
-/** ESP-IDF disconnect reasons the firmware may see. */
-const REASON = { beaconTimeout: 200, noApFound: 201, authFail: 202, assocLeave: 8 };
+/** ESP-IDF disconnect reasons the firmware may see, with the names Espruino gives them. */
+const REASON = { unknown: 0, assocLeave: 8, beaconTimeout: 200, noApFound: 201, authFail: 202 };
+const REASON_NAME: { [code: number]: string } = { 0: "Unknown reason", 8: "ASSOC_LEAVE", 200: "BEACON_TIMEOUT",
+  201: "NO_AP_FOUND", 202: "AUTH_FAIL" };
+
+/** The emulated access point's radio identity, as getStatus() and the events report it. */
+const BSSID = "24:0a:c4:5e:12:01";
+const CHANNEL = 6;
+const NO_BSSID = "00:00:00:00:00:00";
 
 export class WifiRadio {
   readonly state: WifiState = { associated: false, ssid: null, hostname: null, sntpServer: null, attempts: 0,
-    connects: 0, drops: 0, downUntil: -Infinity };
-  private readonly o: Required<WifiOptions>;
+    connects: 0, drops: 0, downUntil: -Infinity, failure: null };
+  private readonly o: { ssid: string | null; password: string | null; rssi: number; associateMs: number;
+    failMs: number; sntpMs: number };
   private attempt = 0;
+  private lastReason = REASON.unknown;
   private host: Host | null = null;
   private listeners: Listeners | null = null;
   private api: object | null = null;
 
+  /** `note` tells the person running the emulator what the firmware cannot see: why Wi-Fi does not connect. */
   constructor(options: WifiOptions | undefined, private readonly linkDown: () => void,
-    private readonly setClock: () => void) {
+    private readonly setClock: () => void, private readonly note: (text: string) => void) {
     const o = options || {};
-    this.o = { ssid: o.ssid || "han-test", password: o.password === undefined ? "secret" : o.password,
+    this.o = { ssid: o.ssid === undefined ? null : o.ssid, password: o.password === undefined ? null : o.password,
       rssi: o.rssi === undefined ? -61 : o.rssi, associateMs: o.associateMs || 1500, failMs: o.failMs || 6000,
       sntpMs: o.sntpMs || 1000 };
   }
@@ -75,8 +96,12 @@ export class WifiRadio {
     const listeners = this.listeners;
     const api = host.loud("Wifi", Object.assign(listeners.methods(host, "Wifi"), {
       connect: function (ssid: unknown, options: { password?: unknown } | undefined, callback: unknown) {
-        self.connect(String(ssid), options && typeof options.password === "string" ? options.password : "",
-          callback);
+        if (typeof ssid !== "string") throw host.error("No SSID provided");
+        const password = options ? options.password : undefined;
+        if (password !== undefined && typeof password !== "string") {
+          throw host.error("Expecting options.password to be a string but got " + typeof password);
+        }
+        self.connect(ssid, password || "", callback);
       },
       disconnect: function (callback?: unknown) {
         self.attempt++;
@@ -88,12 +113,15 @@ export class WifiRadio {
         if (typeof callback === "function") self.later(0, function () { host.call(callback, api, [details]); });
         return details;
       },
-      setSNTP: function (server: unknown) {
-        self.state.sntpServer = String(server);
+      getStatus: function () { return host.data(self.status()); },
+      setSNTP: function (server: unknown, zone: unknown) {
+        if (typeof zone !== "string") throw host.error("Zone is not a string");
+        if (typeof server !== "string") throw host.error("Server is not a string");
+        self.state.sntpServer = server;
         if (self.state.associated) self.scheduleSntp();
       },
       setHostname: function (name: unknown) { self.state.hostname = String(name); },
-      getHostname: function () { return self.state.hostname; },
+      getHostname: function () { return self.state.hostname || ""; },
     }));
     this.api = api;
     return api;
@@ -104,9 +132,24 @@ export class WifiRadio {
     return this.listeners ? this.listeners.all() : [];
   }
 
+  private authMode(): string {
+    return this.o.password === "" ? "open" : "wpa2";
+  }
+
   private details(): { [key: string]: unknown } {
     const s = this.state;
-    return s.associated ? { status: "connected", ssid: s.ssid, rssi: this.o.rssi } : { status: "off" };
+    if (!s.associated) return { status: REASON_NAME[this.lastReason] };
+    return { ssid: s.ssid, password: this.o.password, status: "connected", authMode: this.authMode() };
+  }
+
+  private status(): { [key: string]: unknown } {
+    const s = this.state;
+    // The firmware's first call is connect(), which puts the radio in station mode; the power save mode is the
+    // ESP-IDF default.
+    const mode = { mode: "STA", powersave: "min_modem" };
+    if (!s.associated) return Object.assign({ station: REASON_NAME[this.lastReason] }, mode);
+    return Object.assign({ station: "connected", ssid: s.ssid, bssid: BSSID, channel: CHANNEL, rssi: this.o.rssi,
+      htMode: "HT20", authMode: this.authMode() }, mode);
   }
 
   private connect(ssid: string, password: string, callback: unknown): void {
@@ -118,42 +161,66 @@ export class WifiRadio {
       this.state.associated = false;
       this.linkDown();
     }
+    this.adopt(ssid, password);
     const clock = host.clock;
     const self = this;
-    const reachable = ssid === this.o.ssid;
-    const authorised = password === this.o.password;
-    const finish = function (error: string | null, reason: number): void {
-      if (attempt !== self.attempt) return;
-      if (error === null) {
+    // The access point must still be there when the association would complete.
+    const inReach = clock.now + this.o.associateMs >= this.state.downUntil;
+    if (ssid === this.o.ssid && password === this.o.password && inReach) {
+      this.later(this.o.associateMs, function () {
+        if (attempt !== self.attempt) return;
         self.state.associated = true;
         self.state.ssid = ssid;
         self.state.connects++;
+        self.state.failure = null;
         if (typeof callback === "function") host.call(callback, self.api, [null]);
-        self.emit("connected", [host.data({ ip: "192.168.4.2", mask: "255.255.255.0", gw: "192.168.4.1" })]);
+        self.emit("associated", { ssid: ssid, mac: BSSID, channel: String(CHANNEL) });
+        self.emit("connected", { ip: "192.168.4.2", netmask: "255.255.255.0", gw: "192.168.4.1" });
         if (self.state.sntpServer !== null) self.scheduleSntp();
-      } else {
-        self.emit("disconnected", [host.data({ ssid: ssid, reason: reason })]);
-        if (typeof callback === "function") host.call(callback, self.api, [error]);
-      }
-    };
-    const associateAt = clock.now + this.o.associateMs;
-    if (reachable && authorised && associateAt >= this.state.downUntil) {
-      this.later(this.o.associateMs, function () { finish(null, 0); });
-    } else {
-      const why = !reachable || clock.now + this.o.failMs < this.state.downUntil ? REASON.noApFound : REASON.authFail;
-      this.later(this.o.failMs, function () {
-        finish(why === REASON.authFail ? "auth_fail" : "no_ap_found", why);
       });
+      return;
     }
+    let reason = REASON.noApFound;
+    let why: string;
+    if (ssid !== this.o.ssid) {
+      why = "no network \"" + ssid + "\" in reach: the emulated access point is \"" + this.o.ssid + "\" (the " +
+        "emulator's wifi option; npm run emulate -- --wifi-ssid)";
+    } else if (!inReach) {
+      why = "access point \"" + ssid + "\" out of reach until " + Math.ceil(this.state.downUntil / 1000) +
+        " s of emulated time (dropped by a test)";
+    } else {
+      reason = REASON.authFail;
+      why = "wrong password for \"" + ssid + "\" (the emulated access point's is set by the emulator's wifi " +
+        "option; npm run emulate -- --wifi-password)";
+    }
+    this.later(this.o.failMs, function () {
+      if (attempt !== self.attempt) return;
+      // Said once per cause: the firmware retries for ever.
+      if (self.state.failure !== why) self.note("Wi-Fi does not connect: " + why);
+      self.state.failure = why;
+      self.lastReason = reason;
+      self.emit("disconnected", { ssid: ssid, mac: NO_BSSID, reason: String(reason), msg: REASON_NAME[reason] });
+    });
+  }
+
+  /** Takes what the firmware asks for as the access point, where the emulator was not told of one. */
+  private adopt(ssid: string, password: string): void {
+    if (this.o.ssid !== null && this.o.password !== null) return;
+    if (this.o.ssid === null) this.o.ssid = ssid;
+    if (this.o.password === null) this.o.password = password;
+    this.note("Wi-Fi: emulating access point \"" + this.o.ssid + "\", the network the device asked for");
   }
 
   /** The association ends: sockets die at once, the firmware hears of it from its event loop. */
   private lose(reason: number): void {
     this.state.associated = false;
+    this.lastReason = reason;
     this.linkDown();
     const self = this;
     const ssid = this.state.ssid;
-    this.later(0, function () { self.emit("disconnected", [self.requireHost().data({ ssid: ssid, reason: reason })]); });
+    this.later(0, function () {
+      self.emit("disconnected", { ssid: ssid, mac: BSSID, reason: String(reason), msg: REASON_NAME[reason] });
+    });
   }
 
   private scheduleSntp(): void {
@@ -164,8 +231,8 @@ export class WifiRadio {
     });
   }
 
-  private emit(event: string, args: unknown[]): void {
-    if (this.listeners && this.host) this.listeners.emit(this.host, this.api, event, args);
+  private emit(event: string, details: { [key: string]: unknown }): void {
+    if (this.listeners && this.host) this.listeners.emit(this.host, this.api, event, [this.host.data(details)]);
   }
 
   /** A radio event, dropped if the boot that caused it is gone by then. */

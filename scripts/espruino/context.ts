@@ -1,13 +1,16 @@
 // A Node `vm` context shaped like Espruino's global environment: the built-ins Espruino lacks are deleted from
 // the context's own intrinsics, and the Espruino extras that device code may call are added. Running a bundle
-// here catches any use of a missing API that Node alone would happily run. It cannot show Espruino's other
-// differences (no hoisting, shared for-let bindings, number formatting); scripts/check-bundle.ts and the lint
-// cover what can be seen in the code.
+// here catches any use of a missing API that Node alone would happily run. JSON.stringify, String(number),
+// number.toString() and toFixed print numbers and strings as Espruino does (./numbers.ts); number-to-text by
+// concatenation (`"" + n`, template literals) is V8's own and cannot be changed, so device code that publishes
+// numbers formats them itself (lib/publish/payloads.ts). It cannot show Espruino's other differences (no
+// hoisting, shared for-let bindings); scripts/check-bundle.ts and the lint cover what can be seen in the code.
 import vm from "node:vm";
 import {
   MISSING_ENGINE_GLOBALS, MISSING_GLOBALS, MISSING_METHODS, MISSING_STATICS,
 } from "./missing";
 import { makeEspruinoE } from "./e-extras";
+import { espruinoNumberText, espruinoStringify, espruinoToFixed } from "./numbers";
 
 /** One name to remove. `owner` is null for a global, "Number" for a static, "Array.prototype" for a method;
  *  "TypedArray.prototype" is the prototype shared by all typed arrays. */
@@ -83,6 +86,39 @@ function trim(context: vm.Context, realm: Record<string, unknown>): void {
   remove(realm, "console");
 }
 
+/** Runs inside the context: String(number) and Number.prototype.toString/toFixed through Espruino's printer. The
+ *  String stand-in keeps String's statics and prototype, and `new String(...)` still makes a String object. */
+const ESPRUINO_NUMBER_TEXT_SOURCE = `(function (construct) {
+  return function (text, toFixed) {
+    var original = String;
+    var stand = function (value) {
+      if (new.target) return construct(original, arguments, new.target);
+      return arguments.length > 0 && typeof value === "number" ? text(value) : original.apply(this, arguments);
+    };
+    Object.getOwnPropertyNames(original).forEach(function (key) {
+      if (key !== "prototype") Object.defineProperty(stand, key, Object.getOwnPropertyDescriptor(original, key));
+    });
+    stand.prototype = original.prototype;
+    Object.defineProperty(original.prototype, "constructor", { value: stand, writable: true, configurable: true });
+    globalThis.String = stand;
+    var numberProto = Number.prototype;
+    var toString = numberProto.toString;
+    Object.defineProperty(numberProto, "toString", { writable: true, configurable: true, value: function (radix) {
+      return radix === undefined || radix === 10 ? text(Number.prototype.valueOf.call(this)) : toString.call(this, radix);
+    } });
+    Object.defineProperty(numberProto, "toFixed", { writable: true, configurable: true, value: function (digits) {
+      return toFixed(Number.prototype.valueOf.call(this), digits);
+    } });
+  };
+})(Reflect.construct)`;
+
+function installEspruinoNumbers(context: vm.Context, realm: Record<string, unknown>): void {
+  const install = vm.runInContext(ESPRUINO_NUMBER_TEXT_SOURCE, context) as
+    (text: (n: number) => string, toFixed: (n: number, digits: unknown) => string) => void;
+  install(espruinoNumberText, espruinoToFixed);
+  Object.defineProperty(realm.JSON, "stringify", { writable: true, configurable: true, value: espruinoStringify });
+}
+
 type Printer = (...args: unknown[]) => void;
 
 /** Espruino prints strings as they are and other values as JSON, separated by spaces. */
@@ -102,6 +138,8 @@ function printToStdout(...args: unknown[]): void {
 export function createEspruinoContext(extraGlobals?: { [name: string]: unknown }): vm.Context {
   const context = vm.createContext({});
   const realm = globalOf(context);
+  // First: it needs Reflect, which trim() removes.
+  installEspruinoNumbers(context, realm);
   trim(context, realm);
   const extras = extraGlobals || {};
   const print = typeof extras.print === "function" ? (extras.print as Printer) : printToStdout;

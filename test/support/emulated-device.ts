@@ -8,13 +8,13 @@ import { PASSWORD, USERNAME, startAedes, type Broker } from "./brokers";
 
 let bundle: string | null = null;
 
-/** dist/firmware.js as the build makes it (over its size budget or not: the emulator runs it all the same). */
+/** dist/firmware.js as the build makes it (whatever its build problems: the emulator runs it all the same). */
 export function firmwareBundle(): string {
   if (bundle === null) bundle = buildFirmware().code;
   return bundle;
 }
 
-/** A han.json that reaches the broker on `port` with the emulator's default access point. */
+/** A han.json that reaches the broker on `port`; the emulator provides the Wi-Fi network it names. */
 export function deviceConfig(port: number, deviceId: string, extra?: { [group: string]: object }): string {
   const config: { [key: string]: unknown } = {
     deviceId: deviceId,

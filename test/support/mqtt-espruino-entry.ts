@@ -8,7 +8,7 @@ import type { Clock } from "../../lib/mqtt/clock";
 import type { Listener } from "../../lib/mqtt/emitter";
 import { PacketParser } from "../../lib/mqtt/parser";
 import { encodeAck, encodeConnack, encodePacket, encodePublish } from "../../lib/mqtt/writer";
-import { createRng } from "../../lib/sim/random";
+import { createRng } from "../../scripts/sim/random";
 
 function hex(s: string): string {
   let out = "";

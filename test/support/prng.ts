@@ -1,5 +1,5 @@
 // The simulator's seeded random source in the shape the tests use, so that every random test replays exactly.
-import { createRng, randomInt } from "../../lib/sim/random";
+import { createRng, randomInt } from "../../scripts/sim/random";
 
 export interface Rng {
   /** [0, 1) */

@@ -1,5 +1,5 @@
 // Runs one of the host tools (scripts/*.ts) as `npm run` would, in its own Node process, and collects what it says.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -17,18 +17,31 @@ export interface ScriptOptions {
   onStdout?: (text: string) => void;
 }
 
-export function runScript(script: string, args: string[], options?: ScriptOptions): Promise<ScriptRun> {
-  const o = options || {};
+export interface StartedScript {
+  /** The process: its standard input stays open until the test ends it. */
+  child: ChildProcessWithoutNullStreams;
+  done: Promise<ScriptRun>;
+}
+
+/** Starts the tool without ending its standard input, for input that comes in pieces. */
+export function startScript(script: string, args: string[], onStdout?: (text: string) => void): StartedScript {
   const child = spawn(process.execPath, ["--import", "tsx", script].concat(args), { cwd: ROOT });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => {
     stdout += d.toString();
-    if (o.onStdout) o.onStdout(d.toString());
+    if (onStdout) onStdout(d.toString());
   });
   child.stderr.on("data", (d: Buffer) => { stderr += d.toString(); });
-  child.stdin.end(o.input || "");
-  return new Promise((resolve) => {
+  const done = new Promise<ScriptRun>((resolve) => {
     child.on("close", (code) => resolve({ code: code, stdout: stdout, stderr: stderr }));
   });
+  return { child: child, done: done };
+}
+
+export function runScript(script: string, args: string[], options?: ScriptOptions): Promise<ScriptRun> {
+  const o = options || {};
+  const started = startScript(script, args, o.onStdout);
+  started.child.stdin.end(o.input || "");
+  return started.done;
 }

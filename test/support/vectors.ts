@@ -1,5 +1,8 @@
-// The real captures of ../shared/han-vectors (read in place, never copied into this repository).
-import { readFileSync } from "node:fs";
+// The real captures of ../shared/han-vectors (read in place, never copied into this repository). They sit next to
+// the repository, not in it, so a clone of the repository alone has none: the tests that need them skip there.
+import { existsSync, readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { fileURLToPath } from "node:url";
 
 export interface Vector {
   id: string;
@@ -29,9 +32,30 @@ export interface Vector {
 
 export const VECTORS_PATH = new URL("../../../shared/han-vectors/vectors.json", import.meta.url);
 
+/** Why the captures cannot be read here, or null when they can. */
+const CAPTURES_MISSING: string | null = existsSync(VECTORS_PATH) ? null :
+  "the real meter captures are not next to this repository (" + fileURLToPath(VECTORS_PATH) + " does not exist)";
+
+const announced = new Set<string>();
+
+/** The `skip` option of a test or suite that needs the captures: false where they exist; else the reason, which
+ *  the first call of a test file (`testFile` = its import.meta.url) also prints, as one line. */
+export function capturesSkip(testFile: string): string | false {
+  if (CAPTURES_MISSING === null) return false;
+  if (!announced.has(testFile)) {
+    console.error("*** SKIPPING the tests of " + basename(fileURLToPath(testFile)) + " that need " +
+      basename(fileURLToPath(VECTORS_PATH)) + ": " + CAPTURES_MISSING + " ***");
+    announced.add(testFile);
+  }
+  return "SKIPPED: " + CAPTURES_MISSING;
+}
+
 let cache: Vector[] | null = null;
 
 export function loadVectors(): Vector[] {
+  if (CAPTURES_MISSING !== null) {
+    throw new Error(CAPTURES_MISSING + "; a test that reads them must take `skip: capturesSkip(import.meta.url)`");
+  }
   if (!cache) cache = JSON.parse(readFileSync(VECTORS_PATH, "utf8")) as Vector[];
   return cache;
 }

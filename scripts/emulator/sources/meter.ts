@@ -1,6 +1,6 @@
 // The simulated meter as the line's byte source: the simulator runs on UTC, the emulator's timeline starts at
 // `startMs` UTC, and each frame goes on the wire when the simulator says it is sent.
-import { MeterSimulator, MeterOptions, SentFrame } from "../../../lib/sim/meter";
+import { MeterSimulator, MeterOptions, SentFrame } from "../../sim/meter";
 import type { LineSettings, Transmission } from "../line";
 import type { ByteSource } from "../uart";
 

@@ -1,6 +1,6 @@
 // Wall-clock time in the meters' countries (Norway, Sweden, Denmark, Austria: CET with EU summer time), from the
 // UTC milliseconds the simulator runs on. Date.UTC and time-zone data are unavailable on Espruino.
-import { daysFromCivil } from "../dlms/cosem-datetime";
+import { daysFromCivil } from "../../lib/dlms/cosem-datetime";
 
 const MS_PER_DAY = 86400000;
 

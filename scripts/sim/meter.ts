@@ -7,8 +7,8 @@ import { createRng, gaussian, Rng } from "./random";
 import { encodeFrame, makerClock, valueFormat, listObjects, defaultMeterType, ListId, ListInput, ListSpec, Maker } from
   "./layouts";
 import { civilTime, cetOffsetMinutes } from "./wallclock";
-import { obisMeaning } from "../obis";
-import { T_INT16 } from "../dlms/axdr";
+import { obisMeaning } from "../../lib/obis";
+import { T_INT16 } from "../../lib/dlms/axdr";
 
 export interface MeterOptions {
   maker: Maker;

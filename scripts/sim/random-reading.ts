@@ -4,8 +4,8 @@
 import { Rng, randomInt } from "./random";
 import { ListInput, ListSpec, listObjects, valueFormat, makerClock, quantize, fromRaw, defaultMeterType } from "./layouts";
 import { utcMs } from "./wallclock";
-import { T_INT16, T_UINT16, T_UINT32, T_UINT64 } from "../dlms/axdr";
-import type { Unit } from "../reading";
+import { T_INT16, T_UINT16, T_UINT32, T_UINT64 } from "../../lib/dlms/axdr";
+import type { Unit } from "../../lib/reading";
 
 /** Raw range of each wire type. */
 const RANGES: { [tag: number]: [number, number] } = {};

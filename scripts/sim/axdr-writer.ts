@@ -5,7 +5,7 @@ import {
   T_NULL, T_ARRAY, T_STRUCTURE, T_BOOLEAN, T_BIT_STRING, T_INT32, T_UINT32, T_OCTET_STRING, T_VISIBLE_STRING,
   T_UTF8_STRING, T_BCD, T_INT8, T_INT16, T_UINT8, T_UINT16, T_INT64, T_UINT64, T_ENUM, T_FLOAT32, T_FLOAT64,
   T_DATE_TIME, T_DATE, T_TIME,
-} from "../dlms/axdr";
+} from "../../lib/dlms/axdr";
 
 /** The fields of a COSEM date-time; null means "not specified" (0xFFFF year, 0xFF fields, 0x8000 deviation). */
 export interface DateTimeFields {

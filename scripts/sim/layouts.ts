@@ -5,11 +5,11 @@ import { AxdrWriter, cosemDateTime, DateTimeFields } from "./axdr-writer";
 import { HdlcAddressing, hdlcFrame, hdlcSegments, llcPayload } from "./hdlc-writer";
 import { dataNotification, TimeEncoding } from "./notification-writer";
 import { civilTime, cetOffsetMinutes, isEuSummerTime } from "./wallclock";
-import { obisBytes, obisMeaning, identitySlot } from "../obis";
-import { T_INT16, T_UINT16, T_UINT32, T_UINT64 } from "../dlms/axdr";
-import { listKind } from "../reading";
-import { toHex } from "../bytes";
-import type { ListKind, Unit } from "../reading";
+import { obisBytes, obisMeaning, identitySlot } from "../../lib/obis";
+import { T_INT16, T_UINT16, T_UINT32, T_UINT64 } from "../../lib/dlms/axdr";
+import { listKind } from "../../lib/reading";
+import { toHex } from "../../lib/bytes";
+import type { ListKind, Unit } from "../../lib/reading";
 
 export type Maker = "aidon" | "embriq" | "kaifa" | "kamstrup" | "generic";
 

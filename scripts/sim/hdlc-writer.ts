@@ -1,6 +1,6 @@
 // HDLC frame format type 3 as HAN meters send it (han-spec.md 2.1-2.3): the writing half of lib/hdlc/.
 //   7E | A0|S|length(11) | destination | source | control | HCS | information | FCS | 7E
-import { crc16x25 } from "../crc16";
+import { crc16x25 } from "../../lib/crc16";
 
 const FLAG = 0x7e;
 const FORMAT_TYPE_3 = 0xa000;

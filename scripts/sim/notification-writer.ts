@@ -1,7 +1,7 @@
 // The Data-Notification APDU (han-spec.md 3.1) with its date-time field in any of the four encodings meters use:
 // the writing half of lib/dlms/notification.ts.
 import { AxdrWriter, cosemDateTime, DateTimeFields } from "./axdr-writer";
-import { APDU_DATA_NOTIFICATION } from "../dlms/notification";
+import { APDU_DATA_NOTIFICATION } from "../../lib/dlms/notification";
 
 /** "none": 00 (Aidon, Embriq, Swedish Kaifa); "octet-string": 0C + 12 (Kamstrup, Austrian lists);
  *  "tagged-octet-string": 09 0C + 12 (Norwegian Kaifa, old Kamstrup firmware); "date-time": 19 + 12. */
