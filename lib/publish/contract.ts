@@ -22,7 +22,8 @@ export type TopicName = "status" | "power" | "instant" | "energy" | "meter" | "d
 
 function flags(name: string): string {
   const at = CONTRACT.indexOf(" " + name + ":");
-  if (at < 0) throw new Error("no topic " + name + " in the contract");
+  // Checked again: Espruino 2v29's String indexOf also "finds" a needle whose start matches the end of the text.
+  if (at < 0 || CONTRACT.substr(at, name.length + 2) !== " " + name + ":") throw new Error("no topic " + name + " in the contract");
   const from = at + name.length + 2;
   return CONTRACT.substring(from, CONTRACT.indexOf(" ", from));
 }

@@ -22,12 +22,12 @@ export interface EntityClass {
   diagnostic?: boolean;
 }
 
-/** The dongle's own health, from the diag payload, space-separated (and space-ended, for indexOf). */
-const DIAGNOSTIC_KEYS = " rssi uptime free_memory frames_ok crc_errors bytes_dropped mqtt_reconnects energy_rejected ";
+/** The dongle's own health, from the diag payload, space-separated. */
+const DIAGNOSTIC_KEYS = "rssi uptime free_memory frames_ok crc_errors bytes_dropped mqtt_reconnects energy_rejected";
 
 /** The diag keys that get a Home Assistant entity. */
 export function diagnosticKeys(): string[] {
-  return DIAGNOSTIC_KEYS.trim().split(" ");
+  return DIAGNOSTIC_KEYS.split(" ");
 }
 
 function measured(deviceClass: string, unit: string, stateClass: string, divide: number): EntityClass {
@@ -59,7 +59,9 @@ export function entityClass(key: string): EntityClass | null {
   if (stem("voltage")) return measured("voltage", "V", "measurement", 0);
   if (stem("power_factor")) return measured("power_factor", "", "measurement", 0);
   if (stem("frequency")) return measured("frequency", "Hz", "measurement", 0);
-  if (DIAGNOSTIC_KEYS.indexOf(" " + key + " ") < 0) return null;
+  // An array's indexOf, not a string's: Espruino 2v29's String indexOf also "finds" a needle whose start matches the
+  // end of the text.
+  if (diagnosticKeys().indexOf(key) < 0) return null;
   if (key === "rssi") return diagnostic("signal_strength", "dBm", "measurement");
   if (key === "uptime") return diagnostic("duration", "s", "total_increasing");
   return diagnostic("", "", key === "free_memory" ? "measurement" : "total_increasing");
