@@ -1,5 +1,7 @@
 // The MQTT client's socket over Espruino's `net` (mqtt://) or `tls` (mqtts://). Espruino reports the
 // connection through the callback of connect(); the client listens for a "connect" event, which this provides.
+// The other events pass straight through, "drain" among them: write() returns false whatever happens, so that
+// event (its send buffer is empty) is the only sign of how much of the variable heap the unsent bytes hold.
 import type { MqttSocket } from "../lib/mqtt/client";
 import type { Listener } from "../lib/mqtt/emitter";
 import { certificatesDer, parseBrokerUrl } from "../lib/config/formats";

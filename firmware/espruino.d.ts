@@ -54,7 +54,9 @@ interface EspruinoWifi {
 
 interface EspruinoStorage {
   read(name: string): string | undefined;
-  write(name: string, data: string): boolean;
+  /** With `offset`: writes into the file in place, only where it is still erased; at offset 0 with `size`, first
+   *  makes it `size` bytes long, erased (0xFF). */
+  write(name: string, data: string, offset?: number, size?: number): boolean;
   erase(name: string): void;
 }
 

@@ -7,6 +7,13 @@ import { systemClock } from "../lib/mqtt/clock";
 const enum Door {
   /** An unlocked console locks itself again after this long, in case the installer leaves without rebooting. */
   UNLOCKED_FOR = 30 * 60000,
+  /** Storage file of the wrong console passwords since the last right one: one byte each, in a file made TALLY
+   *  bytes long at the first. Each attempt programs the next byte, in place: no erase and no rewrite, so a reset
+   *  in the middle of a write cannot take the count back (a byte half written reads as written); the right
+   *  password erases the file. TALLY is at least the count at which the guard's wait reaches its ceiling (11):
+   *  a higher count would change nothing, so past it nothing is written. */
+  TALLY_STORE = "han.tries",
+  TALLY = 16,
 }
 
 export function closeTelnet(): void {
@@ -35,11 +42,18 @@ function openTheConsole(guard: ConsoleGuard): void {
 
 /** Puts the password prompt of lib/console-guard.ts in front of the USB console until the password is typed.
  *  An empty password leaves the console open. */
-export function lockConsole(password: unknown): ConsoleGuard | null {
-  if (typeof password !== "string" || password === "") return null;
-  const guard: ConsoleGuard = new ConsoleGuard(password, systemClock, {
+export function lockConsole(password: string): ConsoleGuard | null {
+  if (password === "") return null;
+  const storage = require("Storage");
+  // The count: the bytes before the first still erased (0xFF) one, or all of them.
+  const guard: ConsoleGuard = new ConsoleGuard(password,
+    (storage.read(Door.TALLY_STORE) || "").split("\xFF")[0].length, systemClock, {
     write (text: string) { Serial1.write(text); },
     unlock () { openTheConsole(guard); },
+    count (failures: number) {
+      if (failures === 0) storage.erase(Door.TALLY_STORE);
+      else if (failures <= Door.TALLY) storage.write(Door.TALLY_STORE, "\0", failures - 1, Door.TALLY);
+    },
   });
   guardTheConsole(guard);
   guard.prompt();

@@ -14,11 +14,6 @@ const enum Watchdog {
   WATCHDOG_SECONDS = 20,
 }
 
-function consolePassword(raw: { [key: string]: unknown } | null): unknown {
-  const group = raw ? raw.console : null;
-  return typeof group === "object" && group !== null ? (group as { [key: string]: unknown }).password : undefined;
-}
-
 function defaultDeviceId(): string {
   return "esp32-" + getSerial().replace(/[^A-Za-z0-9]/g, "").substr(-6);
 }
@@ -31,6 +26,11 @@ function readInterval(baud: number): number {
 function espruinoPlatform(config: Config, wifi: { link: WifiLink | null }): Platform {
   const storage = require("Storage");
   let reading = 0;
+  let blinks = 0;
+  const blink = function (): void {
+    digitalWrite(config.led, (--blinks & 1) === 1);
+    if (blinks > 0) setTimeout(blink, 250);
+  };
   return {
     clock: systemClock,
     // A 'data' listener costs a JS call per delivery of 1-8 bytes, about every byte at 2400 baud; without one,
@@ -52,19 +52,18 @@ function espruinoPlatform(config: Config, wifi: { link: WifiLink | null }): Plat
     },
     errorFlags () { return E.getErrorFlags(); },
     readStore (name) { return storage.read(name); },
-    writeStore (name, text) { storage.write(name, text); },
+    writeStore (name, text, offset, size) { storage.write(name, text, offset, size); },
     print (text) { print(text); },
     sha256 (message) { return E.toString(new Uint8Array(require("crypto").SHA256(message))); },
     reboot () { load(); },
+    // Set by the update loader (firmware/loader.ts) before it runs this firmware from its Storage slot.
+    slot: (globalThis as unknown as { HAN_SLOT?: number }).HAN_SLOT,
+    // One blinking at a time: asked again while it runs, it starts its count over rather than a second chain of
+    // timers. The LED is on at odd counts, so it ends off wherever the count restarted.
     identify () {
-      let on = false;
-      let blinks = 20;
-      const blink = function (): void {
-        on = !on;
-        digitalWrite(config.led, on);
-        if (--blinks > 0) setTimeout(blink, 250);
-      };
-      blink();
+      const idle = blinks === 0;
+      blinks = 20;
+      if (idle) blink();
     },
   };
 }
@@ -92,14 +91,13 @@ function boot(): void {
   globals.HAN_FIRMWARE = FIRMWARE_VERSION;
   globals.HAN_CODE_VARS = codeVars;
   const stored = readStoredConfig();
-  const password = consolePassword(stored.raw);
   // Said before the lock takes the console over, so that the person at the cabinet sees it.
-  print("han-reader " + FIRMWARE_VERSION + (typeof password === "string" && password !== "" ? ", console locked" : ""));
+  print("han-reader " + FIRMWARE_VERSION + (stored.password !== "" ? ", console locked" : ""));
   if (!stored.config) {
     for (let i = 0; i < stored.errors.length; i++) print("config error: " + stored.errors[i]);
     print("reading the meter without network until the configuration is fixed");
   }
-  lockConsole(password);
+  lockConsole(stored.password);
   const config = stored.config || fallbackConfig();
   const deviceId = config.deviceId || defaultDeviceId();
   const wifi: { link: WifiLink | null } = { link: null };

@@ -1,17 +1,21 @@
 // The USB console's door: a password prompt in front of Espruino's REPL. Espruino's own E.lockConsole() lets
 // anyone at the cabinet try passwords as fast as they can type or script; this one lets three attempts go, then
-// makes each further attempt wait twice as long as the one before.
+// makes each further attempt wait twice as long as the one before, up to a ceiling. The count of wrong attempts
+// is kept where a reset cannot reach it (a USB serial adapter resets the board with DTR/RTS at will), and a boot
+// with attempts outstanding starts with the wait they are owed: the clock starts again at a reset, the count does
+// not.
 import type { Clock } from "./mqtt/clock";
 import { sameText } from "./remote/hmac";
 
 /** Numbers written in where they are used (a module's own top-level consts would each hold device variables).
- *  MAX_LINE: longest line kept while typing: a password longer than this cannot be right, and input must not
- *  grow. */
+ *  MAX_LINE: longest line kept while typing, so that input cannot grow; the schema refuses a console.password
+ *  longer than this (lib/config/schema.ts), which could never be typed. LONGEST_WAIT: 15 minutes, the most the
+ *  owner ever waits; reached at the 11th wrong attempt, after which a stranger gets 4 attempts an hour. */
 const enum Limit {
   MAX_LINE = 64,
   FREE_ATTEMPTS = 3,
   FIRST_WAIT = 5000,
-  LONGEST_WAIT = 3600000,
+  LONGEST_WAIT = 900000,
 }
 
 /** Wait before the next attempt after `failures` wrong passwords, in ms. A function of the module, not a static
@@ -26,6 +30,9 @@ export interface GuardIO {
   write(text: string): void;
   /** Hands the REPL to the person who typed the password. */
   unlock(): void;
+  /** Keeps the count of wrong attempts through resets. Called with the attempt counted before it is judged, so
+   *  that a reset at the first sign of the answer cannot take the attempt back, and with 0 after the right one. */
+  count(failures: number): void;
 }
 
 export class ConsoleGuard {
@@ -35,23 +42,21 @@ export class ConsoleGuard {
   private clock: Clock;
   private io: GuardIO;
   private line: string;
-  /** Attempts are refused while a wait runs. A timer ends it: the wall clock jumps when SNTP sets it (forward by
-   *  decades at the first sync after boot), so it cannot time the wait. */
-  private waiting: boolean;
-  /** When the wait should end on the wall clock: only for telling how long is left. */
-  private waitUntil: number;
-  private waitMs: number;
+  /** Seconds left of the wait that runs; attempts are refused until it is 0. Counted down by a timer each second:
+   *  the wall clock jumps when SNTP sets it (forward by decades at the first sync after boot, which is in the
+   *  middle of the wait a boot starts with), so it can neither time the wait nor tell what is left of it. */
+  private left: number;
 
-  constructor(password: string, clock: Clock, io: GuardIO) {
+  /** `failures`: the count kept from before this boot; the wait it is owed starts now. */
+  constructor(password: string, failures: number, clock: Clock, io: GuardIO) {
     this.password = password;
     this.clock = clock;
     this.io = io;
     this.locked = true;
-    this.failures = 0;
+    this.failures = failures;
     this.line = "";
-    this.waiting = false;
-    this.waitUntil = 0;
-    this.waitMs = 0;
+    this.left = 0;
+    this.hold();
   }
 
   prompt(): void {
@@ -81,30 +86,32 @@ export class ConsoleGuard {
   private attempt(): void {
     const typed = this.line;
     this.line = "";
-    const now = this.clock.now();
-    if (this.waiting) {
-      const left = Math.min(this.waitMs, Math.max(1000, this.waitUntil - now));
-      this.io.write("\r\nWait " + Math.ceil(left / 1000) + " s before trying again.");
-      this.prompt();
-      return;
+    if (this.left > 0) {
+      this.io.write("\r\nWait " + this.left + " s before trying again.");
+    } else if (typed !== "") {
+      // Enter on an empty line is no attempt: else a passer-by pressing it would push the owner's wait up.
+      this.io.count(++this.failures);
+      if (sameText(typed, this.password)) {
+        this.locked = false;
+        this.failures = 0;
+        this.io.count(0);
+        this.io.write("\r\nUnlocked.\r\n");
+        this.io.unlock();
+        return;
+      }
+      this.hold();
+      this.io.write("\r\nWrong password." + (this.left > 0 ? " Next attempt in " + this.left + " s." : ""));
     }
-    if (sameText(typed, this.password)) {
-      this.locked = false;
-      this.failures = 0;
-      this.io.write("\r\nUnlocked.\r\n");
-      this.io.unlock();
-      return;
-    }
-    this.failures++;
-    const wait = delayAfter(this.failures);
-    if (wait > 0) {
-      this.waiting = true;
-      this.waitUntil = now + wait;
-      this.waitMs = wait;
-      this.clock.setTimeout(() => { this.waiting = false; }, wait);
-    }
-    this.io.write("\r\nWrong password." + (wait > 0 ? " Next attempt in " + wait / 1000 + " s." : ""));
     this.prompt();
+  }
+
+  /** Starts the wait the count of wrong attempts owes. */
+  private hold(): void {
+    this.left = delayAfter(this.failures) / 1000;
+    const tick = (): void => {
+      if (--this.left > 0) this.clock.setTimeout(tick, 1000);
+    };
+    if (this.left > 0) this.clock.setTimeout(tick, 1000);
   }
 
   /** Locks again (after the unlocked console has been idle, or on demand). */

@@ -3,6 +3,7 @@
 // diag topic says how it all goes. The firmware (firmware/main.ts) supplies the Platform.
 import { HanDecoder } from "./han-decoder";
 import { MqttClient, MqttSocket } from "./mqtt/client";
+import { keptRing } from "./mqtt/kept-ring";
 import type { Clock } from "./mqtt/clock";
 import { Publisher } from "./publish/publisher";
 import { diagPayload } from "./publish/diag";
@@ -10,6 +11,7 @@ import { SerialAutodetect, SerialSetting } from "./serial-autodetect";
 import { Config, applyChanges } from "./config/validate";
 import { CommandHandler } from "./remote/commands";
 import type { Sha256 } from "./remote/hmac";
+import { startUpdates, Updater } from "./update/receiver";
 
 /** What the device needs from the hardware: Espruino on the ESP32, or the emulator. */
 export interface Platform {
@@ -24,7 +26,8 @@ export interface Platform {
   /** Espruino error flags raised since the last call (FIFO_FULL, LOW_MEMORY, ...). */
   errorFlags(): string[];
   readStore(name: string): string | undefined;
-  writeStore(name: string, text: string): void;
+  /** Storage.write: with an offset other than 0, into the erased bytes of a file created `size` long. */
+  writeStore(name: string, text: string, offset?: number, size?: number): void;
   /** A line on the local console. */
   print(text: string): void;
   sha256: Sha256;
@@ -32,14 +35,14 @@ export interface Platform {
   reboot(): void;
   /** Blinks the LED so that an installer can tell which dongle in a cabinet this is. */
   identify(): void;
+  /** The Storage slot the update loader started the firmware from (firmware/loader.ts); absent without it. */
+  slot?: number;
 }
 
 /** Storage file of the configuration, written by `npm run configure` and by remote configuration changes. */
 export const CONFIG_STORE = "han.json";
 /** Written in where used: a module's own top-level consts would each hold device variables. */
 const enum Tuning {
-  /** Storage file of the highest command counter accepted. */
-  COUNTER_STORE = "han.cmdctr",
   /** Storage file of the serial setting that worked last. */
   SERIAL_STORE = "han.serial",
   /** Autodetection window: longer than the slowest list period (10 s) plus the longest frame on the wire. */
@@ -87,11 +90,13 @@ export interface Device {
   commands: CommandHandler;
   /** Seconds since start, counted rather than read from the clock, which jumps when SNTP sets it. */
   uptime: number;
+  update?: Updater;
 }
 
 /** Publishes the diag payload now; on the way, counts error flags and sheds optional topics when memory is low. */
 function publishDiag(device: Device, platform: Platform): void {
   const publisher = device.publisher;
+  const update = device.update as Updater;
   const detect = device.detect;
   const flags = platform.errorFlags();
   if (flags.length > 0) {
@@ -119,7 +124,9 @@ function publishDiag(device: Device, platform: Platform): void {
       error_flags: device.errorFlagEvents,
       mqtt_queued: mqtt.queued, mqtt_inflight: mqtt.inflight, mqtt_connect_errors: mqtt.connectErrors,
       optional_topics: publisher.optionalEnabled, values_refused: publisher.refusedValues, firmware: FIRMWARE_VERSION,
-      commands_accepted: device.commands.accepted, commands_refused: device.commands.refused },
+      meter_clock_offset_s: publisher.hours.offset, meter_clock_mismatches: publisher.hours.mismatches,
+      commands_accepted: device.commands.accepted, commands_refused: device.commands.refused,
+      update: update.running, update_failed: update.record && update.record.f || null, updates_refused: update.refused },
   }));
 }
 
@@ -139,14 +146,16 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
     username: config.mqtt.username,
     password: config.mqtt.password,
     keepAlive: config.mqtt.keepAlive,
-    subscriptions: [{ topic: base + "/cmd", qos: 1 }, { topic: config.output.discoveryPrefix + "/status", qos: 0 }],
+    subscriptions: [{ topic: base + "/cmd", qos: 1 }, { topic: config.output.discoveryPrefix + "/status", qos: 0 },
+      { topic: base + "/update", qos: 1 }],
     clock,
+    keptStore: keptRing(platform),
   });
   const o = config.output;
   const publisher = new Publisher(client, {
     base, deviceId, firmwareVersion: FIRMWARE_VERSION, perValueTopics: o.perValueTopics,
     rawTopic: o.rawTopic, discovery: o.discovery, discoveryPrefix: o.discoveryPrefix,
-    discoveryInterval: o.discoveryInterval, maxPower: config.meter.maxPower, clock,
+    discoveryInterval: o.discoveryInterval, maxPower: config.meter.maxPower, clock, store: platform,
   });
   const device: Device = {
     decoder: new HanDecoder({
@@ -166,9 +175,10 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
     commands: new CommandHandler({
       secret: config.remote.secret,
       configChanges: config.remote.configChanges,
+      base,
       sha256: platform.sha256,
-      loadCounter () { return parseInt(platform.readStore(Tuning.COUNTER_STORE) || "0", 10) || 0; },
-      saveCounter (n) { platform.writeStore(Tuning.COUNTER_STORE, "" + n); },
+      clock,
+      store: platform,
       log (text) { publisher.log(text); },
     }, {
       diag () { publishDiag(device, platform); },
@@ -178,7 +188,11 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
         const raw = JSON.parse(platform.readStore(CONFIG_STORE) || "{}");
         const applied = applyChanges(raw, changes);
         if (!applied.result.config) return applied.result.errors;
-        platform.writeStore(CONFIG_STORE, JSON.stringify(applied.raw));
+        const text = JSON.stringify(applied.raw);
+        // Espruino erases a file before writing it anew: the copy, written first, is what a power cut in between
+        // leaves to boot from (firmware/stored-config.ts), rather than no configuration and an open console.
+        platform.writeStore(CONFIG_STORE + "~", text);
+        platform.writeStore(CONFIG_STORE, text);
         // The new settings take effect through a clean start, after the log line has gone out.
         clock.setTimeout(platform.reboot, 1000);
         return [];
@@ -213,9 +227,22 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
     }
   });
 
-  client.on("message", (topic: string, payload: string) => {
-    if (topic === o.discoveryPrefix + "/status" && payload === "online") publisher.homeAssistantOnline();
-    else if (topic === base + "/cmd") device.commands.handle(payload);
+  const update = startUpdates(platform, device, deviceId, config.remote.secret, FIRMWARE_VERSION,
+    (json) => { client.publish(base + "/update/state", json); });
+  device.update = update;
+  let haOnlineAt = -1;
+  client.on("message", (topic: string, payload: string, retained: boolean) => {
+    // Diag is not retained: a restarted Home Assistant would show the dongle's entities unknown until the next one.
+    // Anyone may publish "online" there, as often as they like: at most one answer per 2 s, as for commands.
+    if (topic === o.discoveryPrefix + "/status" && payload === "online") {
+      const now = clock.now();
+      if (haOnlineAt >= 0 && now >= haOnlineAt && now - haOnlineAt < 2000) return;
+      haOnlineAt = now;
+      publisher.homeAssistantOnline();
+      publishDiag(device, platform);
+    } else if (topic === base + "/cmd") device.commands.handle(payload, retained);
+    // A retained image part would come back at every reconnect: updates are never retained.
+    else if (topic === base + "/update" && !retained) update.handle(payload);
   });
   client.on("close", (reason: string) => { device.lastError = "mqtt: " + reason; });
   // It recurs at every attempt, and the broker may never hear of it: once per reason, on the console as well.

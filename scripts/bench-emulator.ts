@@ -33,7 +33,7 @@ export async function benchEmulator(): Promise<void> {
         startMs: START,
         serialPollMs: 5000,
         files: {
-          "han.json": JSON.stringify({ wifi: { ssid: "han-test", password: "secret" },
+          "han.json": JSON.stringify({ wifi: { ssid: "han-test", password: "han-test-wifi" },
             mqtt: { url: "mqtt://127.0.0.1:" + broker.port } }),
           "han.serial": JSON.stringify({ baud: 2400, parity: maker === "kamstrup" ? "none" : "even" }),
         },

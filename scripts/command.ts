@@ -1,8 +1,8 @@
-// `npm run command`: sends a command to a dongle's <base>/cmd, signing it when it needs the shared secret
-// (reboot on a device with a secret, configuration changes), and waits for the device's answer: a line on its
-// <base>/log (lib/remote/commands.ts), or for diag the diag message itself. No answer in time, or a refusal, ends it
-// with exit code 1. The counter is the current time in seconds, so it grows from one command to the next without
-// any state kept here.
+// `npm run command`: sends a command to a dongle's <base>/cmd, signed for that base topic with the shared secret
+// when given (reboot and set need it), and waits for the device's answer: a line on its <base>/log
+// (lib/remote/commands.ts), or for diag the diag message itself. No answer in time, or a refusal, ends it with exit
+// code 1. The counter is this host's clock in ms: it grows from one command to the next without any state kept
+// here, and the device accepts it only within 10 minutes of its own clock (SECURITY.md, Signed commands).
 import { parseArgs } from "node:util";
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
@@ -13,8 +13,11 @@ import { parseAssignment } from "./config-values";
 
 const USAGE = `usage: npm run command -- --broker URL --base han/DEVICE [--user U --password P] [--secret S] COMMAND
   COMMAND: diag | identify | reboot | set PATH=VALUE [PATH=VALUE ...]
-  --secret S    the device's remote.secret (needed for set, and for reboot when the device has a secret)
-  --wait SECONDS  how long to wait for the device's answer (default 10)`;
+  --base B      the device's base topic, exactly: a signed command names it, and another device refuses it
+  --secret S    the device's remote.secret: reboot and set need it (the device refuses them unsigned); they are
+                signed with this host's clock, which must be within 10 minutes of the device's (both set by NTP)
+  --wait SECONDS  how long to wait for the device's answer (default 10)
+  diag and identify need no secret; the device runs each at most once every 2 s.`;
 
 const DEFAULT_WAIT_S = 10;
 const REFUSED = "command refused: ";
@@ -36,13 +39,17 @@ export function answerTo(cmd: string, base: string, topic: string, payload: stri
 
 const sha256 = (s: string) => createHash("sha256").update(Buffer.from(s, "latin1")).digest("latin1");
 
-/** The payload for a command, signed when a secret is given: its UTF-8 bytes as a binary string (one char per
- *  byte), which is what the device receives and what the signature covers (SECURITY.md). */
+/** UTF-8 bytes as a binary string (one char per byte), as the device holds every string. */
+const bytesOf = (text: string) => Buffer.from(text, "utf8").toString("latin1");
+
+/** The payload for a command to the device under `base`, signed for it when a secret is given: its UTF-8 bytes,
+ *  which is what the device receives; the signature covers the base topic and them (SECURITY.md). `counter` is
+ *  the signer's clock in ms. */
 export function commandPayload(cmd: string, changes: Record<string, unknown> | undefined, secret: string | undefined,
-  counter: number): string {
+  counter: number, base: string): string {
   const command = secret ? (changes ? { cmd, counter, changes } : { cmd, counter }) : (changes ? { cmd, changes } : { cmd });
-  const bytes = Buffer.from(JSON.stringify(command), "utf8").toString("latin1");
-  return secret ? signPayload(sha256, secret, bytes) : bytes;
+  const bytes = bytesOf(JSON.stringify(command));
+  return secret ? signPayload(sha256, secret, bytes, bytesOf(base)) : bytes;
 }
 
 async function main(): Promise<number> {
@@ -65,9 +72,12 @@ async function main(): Promise<number> {
   }
   const waitS = o.wait === undefined ? DEFAULT_WAIT_S : Number(o.wait);
   if (!(waitS > 0)) { console.error(`command: --wait must be a positive number of seconds; got "${o.wait}"`); return 2; }
+  if ((cmd === "reboot" || cmd === "set") && !o.secret) {
+    console.error(`command: ${cmd} needs --secret (the device's remote.secret): the device refuses it unsigned`);
+    return 2;
+  }
   let changes: Record<string, unknown> | undefined;
   if (cmd === "set") {
-    if (!o.secret) { console.error("command: set needs --secret (the device's remote.secret)"); return 2; }
     changes = {};
     for (const assignment of rest) {
       const parsed = parseAssignment(assignment);
@@ -76,9 +86,9 @@ async function main(): Promise<number> {
     }
     if (Object.keys(changes).length === 0) { console.error("command: set needs PATH=VALUE"); return 2; }
   }
-  const payload = commandPayload(cmd, changes, o.secret, Math.floor(Date.now() / 1000));
-  return sendAndWait(o.broker, o.base.replace(/\/$/, ""), { username: o.user, password: o.password }, cmd, payload,
-    waitS * 1000);
+  const base = o.base.replace(/\/$/, "");
+  const payload = commandPayload(cmd, changes, o.secret, Date.now(), base);
+  return sendAndWait(o.broker, base, { username: o.user, password: o.password }, cmd, payload, waitS * 1000);
 }
 
 async function sendAndWait(url: string, base: string, login: { username?: string; password?: string }, cmd: string,
@@ -114,7 +124,9 @@ async function sendAndWait(url: string, base: string, login: { username?: string
     console.error(`command: no answer from ${base} within ${waitMs / 1000} s: ` + (status === null ?
       `no device has a status under ${base} on this broker (is --base right? npm run monitor shows what publishes)` :
       status === "offline" ? "the device is offline (its status is \"offline\")" :
-      `its status is "${status}", yet nothing came back on ${base}/log (may the device read ${base}/cmd on this broker?)`));
+      `its status is "${status}", yet nothing came back on ${base}/log (may the device read ${base}/cmd on this ` +
+      `broker? A refusal it has reported since its last accepted command is counted, not repeated: ` +
+      `commands_refused on ${base}/diag)`));
     return 1;
   }
   if (!got.accepted) {

@@ -2,17 +2,18 @@
 // rules themselves live in lib/config/schema.ts, which the device carries without this text.
 export const FIELD_HELP: { [path: string]: string } = {
   "deviceId": "name of this dongle in topics and discovery; default: derived from the chip's serial",
-  "led": "GPIO of the LED that blinks for the identify command",
+  "led": "GPIO of the LED that blinks for the identify command (not a HAN pin)",
   "wifi.ssid": "Wi-Fi network name",
-  "wifi.password": "Wi-Fi password (WPA2)",
-  "mqtt.url": "broker URL",
+  "wifi.password": "Wi-Fi password (WPA2), empty for an open network",
+  "mqtt.url": "broker URL, without user name or password (mqtt.username and mqtt.password hold those)",
   "mqtt.username": "broker user name",
   "mqtt.password": "broker password",
   "mqtt.baseTopic": "base topic; default han/<deviceId>",
   "mqtt.keepAlive": "keep-alive in seconds",
   "mqtt.ca": "the broker's CA certificate, a PEM file (asked only for mqtts://); han.json keeps its text",
-  "han.rx": "GPIO of the UART RX pin (from the M-Bus board's data output)",
-  "han.tx": "GPIO of the UART TX pin (left idle)",
+  "han.rx": "GPIO of the UART RX pin (from the M-Bus board's data output); 1 and 3 are the USB console's, 6-11 the " +
+    "flash chip's",
+  "han.tx": "GPIO of the UART TX pin (left idle); 34-39 are inputs only",
   "han.baud": "serial speed, or auto to detect",
   "han.parity": "parity, or auto to detect (Aidon/Kaifa: even, Kamstrup: none)",
   "han.maxFrameSize": "largest HDLC frame accepted, bytes",

@@ -4,9 +4,10 @@
 // may come from a terminal (secrets are not shown while typed; Ctrl-C cancels) or be piped in, one line each.
 import { Writable } from "node:stream";
 import { parseCommandLine, runCli, UsageError } from "./cli";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, fchmodSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { SCHEMA, type FieldSpec } from "../lib/config/schema";
+import { maskUrl } from "../lib/config/formats";
 import { validateConfig, accepted, redacted, getPath, setPath, Tree } from "../lib/config/validate";
 import { FIELD_HELP } from "./config-help";
 import { CONFIG_STORE } from "../lib/device";
@@ -56,9 +57,27 @@ function typedValue(f: FieldSpec, text: string): { value: unknown } | { error: s
   }
 }
 
+/** A validation error as configure says it: a broker URL refused for its user information (masked by the
+ *  schema's message) also says where that belongs. */
+function explained(error: string): string {
+  return /^mqtt\.url: .*\*\*\*@/.test(error) ? error + " (the user name and password go in mqtt.username and mqtt.password)" : error;
+}
+
 /** The problems validation finds with `path` in `tree`: its own value, and how it sits with the others. */
 function problemsWith(tree: Tree, path: string): string[] {
-  return validateConfig(tree).errors.filter((e) => e.indexOf(path + ":") === 0);
+  return validateConfig(tree).errors.filter((e) => e.indexOf(path + ":") === 0).map(explained);
+}
+
+/** Writes `text` to `file` readable by its owner only (it holds passwords), set before any byte is written, also
+ *  when the file was there before with a looser mode. */
+function writePrivate(file: string, text: string): void {
+  const fd = openSync(file, "w", 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+    writeFileSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 async function ask(tree: Tree): Promise<void> {
@@ -95,7 +114,7 @@ async function ask(tree: Tree): Promise<void> {
       const current = getPath(tree, f.path) ?? f.def;
       for (;;) {
         const hidden = (f.secret || FILE_FIELDS[f.path]) && current;
-        const shown = current === undefined ? "" : hidden ? " [keep]" : ` [${current}]`;
+        const shown = current === undefined ? "" : hidden ? " [keep]" : ` [${maskUrl(String(current))}]`;
         const what = FILE_FIELDS[f.path] ? "the name of the file" : accepted(f);
         const answer = (await question(`[question ${asked.indexOf(f) + 1} of ${asked.length}] ` +
           `${f.path}: ${FIELD_HELP[f.path]}; ${what}${shown}: `, !!f.secret)).trim();
@@ -174,12 +193,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const result = validateConfig(tree);
   const config = result.config;
-  for (const e of errors.concat(result.errors)) console.error(`configure: ${e}`);
+  for (const e of errors.concat(result.errors)) console.error(`configure: ${explained(e)}`);
   if (!config || errors.length > 0) return 1;
-  writeFileSync(out, JSON.stringify(tree, null, 2) + "\n", { mode: 0o600 });
-  // It holds passwords: its owner's only, also when it was there before.
-  chmodSync(out, 0o600);
-  console.log(`configure: wrote ${out}`);
+  writePrivate(out, JSON.stringify(tree, null, 2) + "\n");
+  console.log(`configure: wrote ${out}, readable by its owner only (mode 0600): it holds the passwords in plain ` +
+    "text; keep it out of version control");
   const shown = redacted(config);
   // A certificate is many lines of base64: its size says enough here.
   if (config.mqtt.ca) setPath(shown, "mqtt.ca", `(certificate, ${config.mqtt.ca.length} characters)`);

@@ -1,12 +1,13 @@
 // `npm run flash -- --port /dev/ttyUSB0 [--config han.json]`: checks the configuration against the schema the
-// firmware checks at boot (lib/config/schema.ts), builds the firmware, writes it to the ESP32's Storage as
-// .bootcde together with the configuration file, restarts the device and reads back the firmware version and
+// firmware checks at boot (lib/config/schema.ts), builds the firmware, writes it to the ESP32's Storage in the
+// layout remote updates need (the update loader as .bootcde, the firmware in slot 0, the boot record: build.ts
+// slotLayout) together with the configuration file, restarts the device and reads back the firmware version and
 // the configuration's CRC32 to confirm (./device-link.ts). Every failure says what to do, and running it again
 // after one is safe.
 import { parseCommandLine, runCli, UsageError } from "./cli";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { FIRMWARE_BUNDLE, buildFirmware, refusesBuild, sizeText } from "./build";
+import { FIRMWARE_BUNDLE, buildFirmware, buildLoader, refusesBuild, sizeText, slotLayout } from "./build";
 import { validateConfig } from "../lib/config/validate";
 import { CONFIG_STORE, FIRMWARE_VERSION } from "../lib/device";
 import { checkPort, hex, writeFiles } from "./device-link";
@@ -52,15 +53,18 @@ async function main(argv: string[]): Promise<number> {
   checkPort(o.port);
 
   const build = buildFirmware();
-  if (refusesBuild("flash", build, "nothing was written to the device")) return 1;
+  const loader = buildLoader();
+  if (refusesBuild("flash", build, "nothing was written to the device") ||
+    refusesBuild("flash", loader, "nothing was written to the device")) return 1;
   mkdirSync(dirname(FIRMWARE_BUNDLE), { recursive: true });
   writeFileSync(FIRMWARE_BUNDLE, build.code);
   say(`firmware han-reader ${FIRMWARE_VERSION}: ${sizeText(build.bytes)}`);
 
-  const report = await writeFiles(o.port, [
-    { name: ".bootcde", data: Buffer.from(build.code, "latin1") },
-    { name: CONFIG_STORE, data: Buffer.from(config.text, "utf8") },
-  ], { password: config.password, restart: true, progress: say });
+  // The update number of what is installed: the clock's seconds, as npm run update numbers its images.
+  const files = slotLayout(loader.code, build.code, Math.floor(Date.now() / 1000))
+    .map((f) => ({ name: f.name, data: Buffer.from(f.data, "latin1") }));
+  const report = await writeFiles(o.port, files.concat([{ name: CONFIG_STORE, data: Buffer.from(config.text, "utf8") }]),
+    { password: config.password, restart: true, progress: say });
   if (report.firmware !== FIRMWARE_VERSION) {
     console.error(`flash: the device runs firmware ${report.firmware || "without a version"} after the restart, ` +
       `not ${FIRMWARE_VERSION}: run this again; if that does not help, unplug the ESP32 and plug it in again first`);

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { parseCommandLine, runCli, UsageError } from "./cli";
 import { connectOnce } from "./mqtt-connect";
+import { maskUrl } from "../lib/config/formats";
 import { createLiveView } from "./live-view";
 
 const USAGE = `usage: npm run monitor -- --broker mqtt://host:1883 [options]
@@ -22,7 +23,7 @@ async function main(): Promise<number> {
   const o = parsed.values;
   if (!o.broker) throw new UsageError("--broker is needed, e.g. --broker mqtt://192.168.1.10");
   if (!/^mqtts?:\/\//.test(o.broker)) {
-    throw new UsageError(`--broker must be mqtt://host[:port] or mqtts://host[:port], got "${o.broker}"`);
+    throw new UsageError(`--broker must be mqtt://host[:port] or mqtts://host[:port], got "${maskUrl(o.broker)}"`);
   }
   let ca: Buffer[] | undefined;
   try {
@@ -39,12 +40,12 @@ async function main(): Promise<number> {
   }
   client.options.reconnectPeriod = 2000;
   const base = o.live ? o.live.replace(/\/$/, "") : null;
-  const view = base ? createLiveView(base, { header: [`broker: ${o.broker}`], footer: "Ctrl-C to stop" }) : null;
+  const view = base ? createLiveView(base, { header: [`broker: ${maskUrl(o.broker)}`], footer: "Ctrl-C to stop" }) : null;
   const filters = base ? [base + "/#"] : [o.topic || "han/#"];
   if (o.discovery) filters.push("homeassistant/#");
   // mqtt.js subscribes again by itself after a reconnect.
   client.subscribe(filters, { qos: 1 });
-  if (!view) console.error(`monitor: connected to ${o.broker}, watching ${filters.join(", ")}; Ctrl-C to stop`);
+  if (!view) console.error(`monitor: connected to ${maskUrl(o.broker)}, watching ${filters.join(", ")}; Ctrl-C to stop`);
   client.on("error", (e) => console.error(`monitor: ${e.message}`));
   client.on("offline", () => console.error("monitor: lost the broker, retrying"));
   client.on("message", (topic, payload, packet) => {

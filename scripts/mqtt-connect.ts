@@ -2,12 +2,13 @@
 // the tool with one line saying what went wrong, instead of retrying in silence. Once connected, a tool may turn
 // retries on for later drops.
 import mqtt from "mqtt";
+import { maskUrl } from "../lib/config/formats";
 
 const CONNECT_TIMEOUT_MS = 10000;
 
 /** Why the connection failed, in words for the person who typed the URL. */
 export function connectFailure(url: string, e: Error & { code?: string | number }, timeoutMs: number): string {
-  const at = `the broker at ${url}`;
+  const at = `the broker at ${maskUrl(url)}`;
   if (e.code === 4 || e.code === 5 || e.code === 134 || e.code === 135) {
     return `${at} refused the user name or password (${e.message.replace(/^Connection refused: /, "")})`;
   }

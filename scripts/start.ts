@@ -14,6 +14,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from "./mqtt-aedes";
 import { connectOnce } from "./mqtt-connect";
 import { createLiveView } from "./live-view";
 import { validateConfig } from "../lib/config/validate";
+import { maskUrl } from "../lib/config/formats";
 import { baseTopic } from "../lib/device";
 import type { Maker } from "./sim/layouts";
 
@@ -52,7 +53,7 @@ function options(argv: string[]) {
   const seconds = parsed.for === undefined ? undefined : Number(parsed.for);
   if (seconds !== undefined && !(seconds > 0)) throw new UsageError(`--for must be a positive number of seconds; got "${parsed.for}"`);
   if (parsed.broker && !/^mqtts?:\/\/[^/]+$/.test(parsed.broker)) {
-    throw new UsageError(`--broker must be mqtt://host:port or mqtts://host:port; got "${parsed.broker}"`);
+    throw new UsageError(`--broker must be mqtt://host:port or mqtts://host:port; got "${maskUrl(parsed.broker)}"`);
   }
   const toRealBroker = parsed["to-real-broker"] === true;
   if (toRealBroker && !parsed.config) throw new UsageError("--to-real-broker publishes to the broker in --config FILE; give one");

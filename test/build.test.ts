@@ -22,7 +22,8 @@ test("the bundle cap is the longest native string Espruino holds (65,535 bytes);
   assert.ok(build.bytes < BUNDLE_CAP_BYTES, build.bytes + " bytes");
   const r = await runScript("scripts/build.ts", []);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^dist\/firmware\.js: \d+ bytes \([\d.]+ KB of the 64 KB cap\)\n$/);
+  assert.match(r.stdout, /^dist\/firmware\.js: \d+ bytes \([\d.]+ KB of the 64 KB cap\)\n/);
+  assert.match(r.stdout, /\ndist\/loader\.js: \d+ bytes \(the update loader, \.bootcde\)\n$/);
   assert.equal(r.stderr, "");
 });
 

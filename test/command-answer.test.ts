@@ -9,6 +9,7 @@ import { Recorder, deviceConfig, emulate } from "./support/emulated-device";
 import { startEmbeddedBroker, type EmbeddedBroker } from "../scripts/mqtt-aedes";
 import type { Emulator, RealtimeRun } from "../scripts/emulator/index";
 import { answerTo } from "../scripts/command";
+import { clockIsSet } from "../lib/publish/payloads";
 
 const SECRET = "cabinet-secret-0123456789";
 let broker: EmbeddedBroker;
@@ -21,8 +22,11 @@ before(async () => {
   broker = await startEmbeddedBroker(0);
   url = `mqtt://127.0.0.1:${broker.port}`;
   await recorder.start(broker.port, ["han/cab/status"]);
-  emu = emulate({ files: { "han.json": deviceConfig(broker.port, "cab", { remote: { secret: SECRET } }) } }, recorder);
-  assert.ok(await emu.advanceUntil(() => recorder.on("han/cab/status").length > 0, 120000), emu.console.text());
+  // SNTP gives the device this host's time: the tool signs with its clock, which the device checks against its own.
+  emu = emulate({ files: { "han.json": deviceConfig(broker.port, "cab", { remote: { secret: SECRET } }) },
+    startMs: Date.now() }, recorder);
+  assert.ok(await emu.advanceUntil(() => recorder.on("han/cab/status").length > 0 && clockIsSet(emu.wallMs()), 120000),
+    emu.console.text());
   // The device answers while the tool runs in its own process: its clock follows the real one.
   realtime = emu.runRealtime(1);
 });
@@ -49,11 +53,25 @@ test("identify and diag: the device's answer is printed and the tool exits 0", {
   assert.match(diag.stdout, /\ncommand: the device answered: diag \{.*"frames_ok":/);
 });
 
-test("a command the device refuses: its reason, and exit code 1", { timeout: 60000 }, async () => {
-  const r = await command(["--base", "han/cab", "reboot"]);
-  assert.equal(r.code, 1, r.stdout);
-  assert.equal(r.stderr, "command: the device refused reboot: reboot without a counter\n");
+test("a reboot: refused unsigned by the tool itself, refused by the device with a wrong secret (its reason, exit " +
+  "code 1), done with the right one", { timeout: 60000 }, async () => {
+  const unsigned = await command(["--base", "han/cab", "reboot"]);
+  assert.equal(unsigned.code, 2, unsigned.stdout);
+  assert.equal(unsigned.stderr,
+    "command: reboot needs --secret (the device's remote.secret): the device refuses it unsigned\n");
+  const wrong = await command(["--base", "han/cab", "--secret", "not-the-cabinet-secret", "reboot"]);
+  assert.equal(wrong.code, 1, wrong.stdout);
+  assert.equal(wrong.stderr, "command: the device refused reboot: reboot: wrong signature (another secret, or signed " +
+    "for another device)\n");
   assert.equal(emu.resets.length, 0, "rebooted all the same");
+  const signed = await command(["--base", "han/cab", "--secret", SECRET, "reboot"]);
+  assert.equal(signed.code, 0, signed.stderr);
+  assert.match(signed.stdout, /\ncommand: the device answered: rebooting on command\n$/);
+  // A second after its answer, on the device's clock, which here follows the real one.
+  for (let waited = 0; waited < 5000 && emu.resets.length === 0; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.equal(emu.resets.length, 1, "no reboot");
 });
 
 test("no device, or an offline one: no answer within --wait, a line saying why, exit code 1", { timeout: 60000 }, async () => {

@@ -1,10 +1,15 @@
 // The configuration schema: defaults filled, every bad value refused with the field and what it accepts,
-// unknown fields refused, secrets never echoed.
+// unknown fields refused, secrets never echoed (a URL's user information included), and no value that would break
+// the hardware (a pin the ESP32 cannot spare, a Wi-Fi password WPA2 cannot take) accepted; the same answers on the
+// real interpreter.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { validateConfig, redacted } from "../lib/config/validate";
-import { certificatesDer, parseBrokerUrl } from "../lib/config/formats";
+import { certificatesDer, maskUrl, parseBrokerUrl } from "../lib/config/formats";
 import { SCHEMA } from "../lib/config/schema";
+import { fileURLToPath } from "node:url";
+import { bundleForEspruino } from "../scripts/espruino/bundle";
+import { END, RESULT, espruinoMissing, resultOf, runOnEspruino } from "./support/espruino-run";
 
 const MINIMAL = { wifi: { ssid: "home", password: "wifi-secret-1" }, mqtt: { url: "mqtt://192.0.2.10:1883" } };
 
@@ -25,8 +30,8 @@ test("each bad value is refused with its field and the accepted values", () => {
   const cases: [Record<string, unknown>, RegExp][] = [
     [{ han: { baud: 4800 } }, /^han\.baud: must be one of auto, 2400, 9600, 115200; got 4800$/],
     [{ han: { parity: "mark" } }, /^han\.parity: must be one of auto, even, none, odd/],
-    [{ han: { rx: 40 } }, /^han\.rx: must be a whole number from 0 to 39/],
-    [{ mqtt: { url: "http://broker" } }, /^mqtt\.url: must be mqtt:\/\/host, mqtt:\/\/host:1883 or mqtts:\/\/host:8883/],
+    [{ han: { rx: 40 } }, /^han\.rx: must be a GPIO the ESP32 can read: 0, 2, /],
+    [{ mqtt: { url: "http://broker" } }, /^mqtt\.url: must be mqtt:\/\/host\[:port\] or mqtts:\/\/host\[:port\], port 1 to 65535/],
     [{ meter: { ct: "yes" } }, /^meter\.ct: must be true or false/],
     [{ output: { diagInterval: 1.5 } }, /^output\.diagInterval: must be a whole number from 10 to 3600/],
     [{ mqtt: { baseTopic: "han/#" } }, /^mqtt\.baseTopic: must be a topic without wildcards/],
@@ -78,10 +83,10 @@ test("broker URLs: the forms accepted, their parts, and the rest refused with mq
     assert.deepEqual(validateConfig({ ...MINIMAL, mqtt: { url } }).errors, [], url);
   }
   for (const url of ["http://broker", "mqtt://", "mqtt://a b", "mqtt://host:", "mqtt://host:x1", "mqtt://host:0",
-    "mqtt://host:65536", "mqtt://host/path", "mqtt://host//", "mqtts:/host", " mqtt://host"]) {
+    "mqtt://host:65536", "mqtt://host:99999", "mqtt://host/path", "mqtt://host//", "mqtts:/host", " mqtt://host"]) {
     assert.equal(parseBrokerUrl(url), null, url);
     assert.deepEqual(validateConfig({ ...MINIMAL, mqtt: { url } }).errors,
-      [`mqtt.url: must be mqtt://host, mqtt://host:1883 or mqtts://host:8883; got "${url}"`], url);
+      [`mqtt.url: must be mqtt://host[:port] or mqtts://host[:port], port 1 to 65535; got "${url}"`], url);
   }
 });
 
@@ -116,4 +121,140 @@ test("mqtt.ca: PEM certificates become the DER bytes the device's TLS takes; any
     assert.match(validateConfig({ ...MINIMAL, mqtt: { url: "mqtts://b", ca } }).errors.join("\n"),
       /^mqtt\.ca: must be PEM certificates \(one or more -----BEGIN CERTIFICATE----- \.\.\. -----END CERTIFICATE----- blocks\); got /);
   }
+});
+
+// ---- what the hardware cannot take ----------------------------------------------------------------------------
+
+/** The ESP32's GPIOs as its datasheet gives them, written out here rather than taken from the schema: the chip has
+ *  0-19, 21-23, 25-27 and 32-39; 6-11 are wired to the SPI flash, 1 and 3 are UART0 (the USB console), and 34-39
+ *  are inputs only. */
+function gpioFits(pin: number, output: boolean): boolean {
+  const exists = pin >= 0 && pin <= 39 && pin !== 20 && pin !== 24 && !(pin >= 28 && pin <= 31);
+  const taken = pin >= 6 && pin <= 11 || pin === 1 || pin === 3;
+  return exists && !taken && !(output && pin >= 34);
+}
+
+/** "0, 2, 4, 5, 12-19, 32" as the numbers it names. */
+function expand(list: string): number[] {
+  const out: number[] = [];
+  for (const part of list.split(", ")) {
+    const [from, to] = part.split("-").map(Number);
+    for (let n = from; n <= (to === undefined ? from : to); n++) out.push(n);
+  }
+  return out;
+}
+
+test("pins: a GPIO the ESP32 cannot spare (flash, console, input-only for an output, absent) is refused, and the " +
+  "message lists exactly the GPIOs that fit", () => {
+  const fields: [string, boolean, (pin: unknown) => object][] = [
+    ["han.rx", false, (pin) => ({ han: { rx: pin } })],
+    ["han.tx", true, (pin) => ({ han: { tx: pin } })],
+    ["led", true, (pin) => ({ led: pin })],
+  ];
+  for (const [path, output, patch] of fields) {
+    const fits: number[] = [];
+    for (let pin = -2; pin <= 45; pin++) {
+      const input = { ...MINIMAL, ...patch(pin) };
+      // Only the field's own verdict: a pin equal to another pin is judged apart (below).
+      const own = validateConfig(input).errors.filter((e) => e.indexOf(path + ": must be ") === 0);
+      if (gpioFits(pin, output)) {
+        assert.deepEqual(own, [], path + " = " + pin);
+        fits.push(pin);
+        continue;
+      }
+      assert.equal(own.length, 1, path + " = " + pin + " was accepted");
+      const words = output ? "drive" : "read";
+      const m = new RegExp("^" + path.replace(".", "\\.") + ": must be a GPIO the ESP32 can " + words +
+        ": ([-0-9, ]+); got " + pin + "$").exec(own[0]);
+      assert.ok(m, own[0]);
+      assert.deepEqual(expand(m[1]), fits.concat([...Array(46).keys()].filter((n) => n > pin && gpioFits(n, output))),
+        "the GPIOs " + path + " names");
+    }
+    for (const odd of [2.5, "16", true]) {
+      assert.match(validateConfig({ ...MINIMAL, ...patch(odd) }).errors.join("\n"),
+        new RegExp("^" + path.replace(".", "\\.") + ": must be a GPIO the ESP32 can "), String(odd));
+    }
+  }
+  // han.rx on the flash's clock line: the case a new user met.
+  assert.deepEqual(validateConfig({ ...MINIMAL, han: { rx: 6 } }).errors,
+    ["han.rx: must be a GPIO the ESP32 can read: 0, 2, 4, 5, 12-19, 21-23, 25-27, 32-39; got 6"]);
+});
+
+test("pins: the LED cannot share the HAN UART's RX or TX, named at the pin asked after it", () => {
+  assert.deepEqual(validateConfig({ ...MINIMAL, han: { rx: 2 } }).errors, ["han.rx: must differ from led"]);
+  assert.deepEqual(validateConfig({ ...MINIMAL, led: 17 }).errors, ["han.tx: must differ from led"]);
+  assert.deepEqual(validateConfig({ ...MINIMAL, led: 4, han: { rx: 4, tx: 4 } }).errors,
+    ["han.tx: must differ from han.rx", "han.rx: must differ from led", "han.tx: must differ from led"]);
+  assert.deepEqual(validateConfig({ ...MINIMAL, led: 4, han: { rx: 5, tx: 18 } }).errors, []);
+});
+
+test("wifi.password: empty (an open network) or 8 to 63 characters, as WPA2 takes it; refused without echo", () => {
+  for (const n of [0, 8, 9, 62, 63]) {
+    assert.deepEqual(validateConfig({ ...MINIMAL, wifi: { ssid: "home", password: "k".repeat(n) } }).errors, [], String(n));
+  }
+  for (const n of [1, 3, 7, 64, 100]) {
+    const password = "Qz".repeat(50).slice(0, n);
+    const errors = validateConfig({ ...MINIMAL, wifi: { ssid: "home", password } }).errors;
+    assert.deepEqual(errors, ["wifi.password: must be empty (an open network) or 8 to 63 characters (WPA2); " +
+      "got a value that is not accepted"], String(n));
+  }
+});
+
+// ---- a URL's user information ---------------------------------------------------------------------------------
+
+test("maskUrl: what stands between // (or the start) and the last @ becomes ***; nothing else changes", () => {
+  const cases: [string, string][] = [
+    ["mqtt://han:pw-Lk2@broker", "mqtt://***@broker"],
+    ["mqtts://han:p@ss:w/rd@broker.lan:8883/", "mqtts://***@broker.lan:8883/"],
+    ["mqtt://token@broker", "mqtt://***@broker"],
+    ["han:pw-Lk2@broker:1883", "***@broker:1883"],
+    ["@", "***@"],
+    ["a@b//c", "***@b//c"],
+    ["mqtt://broker:1883", "mqtt://broker:1883"],
+    ["mqtt://broker//", "mqtt://broker//"],
+    ["", ""],
+  ];
+  for (const [text, masked] of cases) assert.equal(maskUrl(text), masked, text);
+});
+
+test("a broker URL with a user name or password is refused, the user information masked wherever the value shows",
+  () => {
+  const secret = "urlpw-Vb73Kq";
+  for (const url of ["mqtt://han:" + secret + "@broker", "mqtts://han:" + secret + "@broker:8883", "mqtt://" + secret +
+    "@broker", "han:" + secret + "@broker"]) {
+    assert.equal(parseBrokerUrl(url), null, url);
+    const errors = validateConfig({ ...MINIMAL, mqtt: { url } }).errors;
+    assert.deepEqual(errors, [`mqtt.url: must be mqtt://host[:port] or mqtts://host[:port], port 1 to 65535; got "${maskUrl(url)}"`]);
+    assert.ok(!errors[0].includes(secret) && !errors[0].includes("han:"), errors[0]);
+  }
+  // In another field, or inside a value of the wrong type: masked all the same.
+  const elsewhere = validateConfig({ ...MINIMAL, deviceId: "mqtt://han:" + secret + "@b",
+    mqtt: { url: ["mqtt://han:" + secret + "@b"] } }).errors;
+  assert.equal(elsewhere.length, 2);
+  assert.match(elsewhere[0], /^deviceId: .*; got "mqtt:\/\/\*\*\*@b"$/);
+  assert.match(elsewhere[1], /^mqtt\.url: .*; got \["mqtt:\/\/\*\*\*@b"\]$/);
+});
+
+// ---- the same on the device ---------------------------------------------------------------------------------
+
+const espruinoSkip = espruinoMissing("config.test.ts");
+
+/** Configurations whose errors the real interpreter must give exactly as Node does. */
+const ON_DEVICE: object[] = [
+  MINIMAL,
+  { ...MINIMAL, han: { rx: 6 } }, { ...MINIMAL, han: { rx: 3, tx: 34 } }, { ...MINIMAL, led: 20 },
+  { ...MINIMAL, han: { rx: 39, tx: 33 }, led: 0 }, { ...MINIMAL, han: { rx: 40, tx: -1 }, led: 1.5 },
+  { ...MINIMAL, han: { rx: 2 } }, { ...MINIMAL, led: 17 },
+  { ...MINIMAL, wifi: { ssid: "a", password: "1234567" } }, { ...MINIMAL, wifi: { ssid: "a", password: "12345678" } },
+  { ...MINIMAL, mqtt: { url: "mqtt://han:pw-9x@broker:1883" } }, { ...MINIMAL, mqtt: { url: "mqtt://broker/" } },
+  { ...MINIMAL, mqtt: { url: "mqtt://x:0" } }, { ...MINIMAL, deviceId: "a@b//" },
+];
+
+test("on the real interpreter: the same refusals, the same masking", { skip: espruinoSkip || false, timeout: 120000 },
+  async () => {
+  const bundle = bundleForEspruino(fileURLToPath(new URL("./support/config-entry.ts", import.meta.url)));
+  const out = await runOnEspruino(bundle + ";print(" + JSON.stringify(RESULT) + "+JSON.stringify(" +
+    JSON.stringify(ON_DEVICE) + ".map(function(c){return __config.validateConfig(c).errors;})));print(" +
+    JSON.stringify(END) + ");", 90000);
+  assert.deepEqual(resultOf(out), ON_DEVICE.map((c) => validateConfig(c).errors));
 });

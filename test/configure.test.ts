@@ -1,11 +1,12 @@
 // npm run configure: without questions (--yes, --set) it writes a file the firmware's schema accepts, readable by
-// its owner only, and shows it without secrets; a wrong value is refused with the field named and nothing written;
+// its owner only (and says so; git ignores han.json), and shows it without secrets, a broker URL's user information
+// included; a wrong value, or one that breaks the hardware, is refused with the field named and nothing written;
 // asked questions, it takes answers piped in one per line, asks again after a wrong one, and stops when they run
 // out. At a terminal (a pty made with socat) secrets are not shown while typed, and Ctrl-C cancels.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,7 +40,7 @@ test("a wrong value is refused with the field named, exit 1, and nothing written
     "--set", "remote.secret=" + "short", "--out", out]);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr,
-    /configure: mqtt\.url: must be mqtt:\/\/host, mqtt:\/\/host:1883 or mqtts:\/\/host:8883; got "http:\/\/x"/);
+    /configure: mqtt\.url: must be mqtt:\/\/host\[:port\] or mqtts:\/\/host\[:port\], port 1 to 65535; got "http:\/\/x"/);
   assert.match(bad.stderr, /configure: remote\.secret: must be text of at least 16 characters; got a value that is not accepted/);
   assert.ok(bad.stderr.indexOf("short") < 0, "a secret's refused value was printed");
   assert.equal(existsSync(out), false);
@@ -58,6 +59,74 @@ test("a wrong value is refused with the field named, exit 1, and nothing written
   assert.equal(existsSync(out), false);
 });
 
+test("han.json: written readable by its owner only even over a looser file, and configure says so", async function () {
+  const out = join(dir, "han.json");
+  writeFileSync(out, "{}\n");
+  chmodSync(out, 0o644);
+  const run = await runScript("scripts/configure.ts", ["--yes", "--set", "wifi.ssid=home", "--set", "mqtt.url=mqtt://10.0.0.2",
+    "--set", "wifi.password=" + SECRET, "--out", out]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(statSync(out).mode & 0o777, 0o600);
+  assert.match(run.stdout, /configure: wrote .*han\.json, readable by its owner only \(mode 0600\): it holds the passwords/);
+});
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const noGit = spawnSync("git", ["rev-parse", "--is-inside-work-tree"], { cwd: root }).status === 0 ? null :
+  "this copy of the project is not a git work tree (or git is not installed)";
+if (noGit) console.warn("configure.test.ts: the .gitignore test is SKIPPED: " + noGit);
+
+test("git ignores han.json wherever it is, and the Storage files that hold a copy of it",
+  { skip: noGit ? "SKIPPED: " + noGit : false }, function () {
+  for (const file of ["han.json", "tools/han.json", "flash.json", "espruino.flash"]) {
+    const ignored = spawnSync("git", ["check-ignore", "--no-index", "-q", file], { cwd: root });
+    assert.equal(ignored.status, 0, file + " is not in .gitignore");
+  }
+});
+
+test("values that break the hardware are refused, all at once, each naming the field and what it accepts", async function () {
+  const out = join(dir, "hardware.json");
+  const run = await runScript("scripts/configure.ts", ["--yes", "--set", "wifi.ssid=home", "--set", "mqtt.url=mqtt://10.0.0.2:0",
+    "--set", "wifi.password=abc", "--set", "han.rx=6", "--set", "han.tx=34", "--set", "led=3", "--out", out]);
+  assert.equal(run.code, 1);
+  const lines = run.stderr.trim().split("\n");
+  assert.deepEqual(lines, [
+    "configure: led: must be a GPIO the ESP32 can drive: 0, 2, 4, 5, 12-19, 21-23, 25-27, 32, 33; got 3",
+    "configure: wifi.password: must be empty (an open network) or 8 to 63 characters (WPA2); got a value that is not accepted",
+    "configure: mqtt.url: must be mqtt://host[:port] or mqtts://host[:port], port 1 to 65535; got \"mqtt://10.0.0.2:0\"",
+    "configure: han.rx: must be a GPIO the ESP32 can read: 0, 2, 4, 5, 12-19, 21-23, 25-27, 32-39; got 6",
+    "configure: han.tx: must be a GPIO the ESP32 can drive: 0, 2, 4, 5, 12-19, 21-23, 25-27, 32, 33; got 34",
+  ]);
+  assert.equal(existsSync(out), false);
+  for (const [set, error] of [["mqtt.url=mqtt://10.0.0.2:99999", /^configure: mqtt\.url: .*port 1 to 65535; got "mqtt:\/\/10\.0\.0\.2:99999"$/m],
+    ["han.rx=2", /^configure: han\.rx: must differ from led$/m], ["wifi.password=" + "x".repeat(64), /^configure: wifi\.password: must be empty/m]] as const) {
+    const one = await runScript("scripts/configure.ts", ["--yes", "--set", "wifi.ssid=home", "--set", "mqtt.url=mqtt://10.0.0.2",
+      "--set", set, "--out", out]);
+    assert.equal(one.code, 1, set);
+    assert.match(one.stderr, error, set);
+  }
+  assert.equal(existsSync(out), false);
+});
+
+test("a broker URL with a user name and password: refused, never echoed, and told where they go", async function () {
+  const out = join(dir, "url.json");
+  const url = "mqtt://han:" + SECRET + "@broker.lan:1883";
+  const set = await runScript("scripts/configure.ts", ["--yes", "--set", "wifi.ssid=home", "--set", "mqtt.url=" + url,
+    "--out", out]);
+  assert.equal(set.code, 1);
+  assert.match(set.stderr, /^configure: mqtt\.url: must be .*; got "mqtt:\/\/\*\*\*@broker\.lan:1883" \(the user name and password go in mqtt\.username and mqtt\.password\)$/m);
+  assert.ok((set.stdout + set.stderr).indexOf(SECRET) < 0, "the password was printed");
+  assert.equal(existsSync(out), false);
+
+  // A han.json edited by hand: the question shows the URL masked, then the answer replaces it.
+  writeFileSync(out, JSON.stringify({ wifi: { ssid: "home" }, mqtt: { url } }));
+  const asked = await runScript("scripts/configure.ts", ["--out", out], { input: answers({
+    "mqtt.url": ["", "mqtt://broker.lan"], "mqtt.username": ["han"], "mqtt.password": [SECRET] }) });
+  assert.equal(asked.code, 0, asked.stdout + asked.stderr);
+  assert.match(asked.stdout, /mqtt\.url: [^\n]*\[mqtt:\/\/\*\*\*@broker\.lan:1883\]: /);
+  assert.ok((asked.stdout + asked.stderr).indexOf(SECRET) < 0, "the password was printed");
+  assert.deepEqual(JSON.parse(readFileSync(out, "utf8")).mqtt, { url: "mqtt://broker.lan", username: "han", password: SECRET });
+});
+
 /** One answer per question, in the schema's order: blank (keep the default) unless given. */
 function answers(given: { [path: string]: string[] }): string {
   return SCHEMA.map(function (f) { return (given[f.path] || [""]).join("\n"); }).join("\n") + "\n";
@@ -73,7 +142,7 @@ test("questions answered through standard input, a wrong answer asked again", as
   }) });
   assert.equal(run.code, 0, run.stdout + run.stderr);
   assert.match(run.stdout, /wifi\.ssid: Wi-Fi network name; text of at least 1 characters: {3}required\n/);
-  assert.match(run.stdout, /mqtt\.url: must be mqtt:\/\/host, mqtt:\/\/host:1883 or mqtts:\/\/host:8883; got "broker\.local"/);
+  assert.match(run.stdout, /mqtt\.url: must be mqtt:\/\/host\[:port\] or mqtts:\/\/host\[:port\], port 1 to 65535; got "broker\.local"/);
   assert.match(run.stdout, /han\.parity: must be one of auto, even, none, odd; got "sometimes"/);
   assert.deepEqual(JSON.parse(readFileSync(out, "utf8")), { wifi: { ssid: "cabin" },
     mqtt: { url: "mqtts://broker.local:8883" }, han: { parity: "even" }, console: { password: "door-Qv81" } });
@@ -115,7 +184,7 @@ test("--set: all errors at once (han.tx = han.rx among them), choices in any cas
   const written = JSON.parse(readFileSync(out, "utf8"));
   assert.equal(written.meter.country, "NO");
   assert.equal(written.han.parity, "even");
-  assert.match(good.stdout, /configure: wrote .*all-at-once\.json\n/);
+  assert.match(good.stdout, /configure: wrote .*all-at-once\.json, /);
   assert.match(good.stdout, /next, .*npm run flash -- --port \/dev\/ttyUSB0 --config .*all-at-once\.json/);
 });
 

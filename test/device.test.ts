@@ -87,11 +87,11 @@ test("commands: diag now, identify, a signed configuration change stored and fol
   assert.equal(r.on("diag").length, 1, "diag at once");
   r.socket.send({ cmd: "publish", topic: "han/d1/cmd", payload: Buffer.from('{"cmd":"identify"}'), qos: 0,
     retain: false, dup: false });
-  const change = commandPayload("set", { "output.rawTopic": true }, SECRET, 100);
+  const change = commandPayload("set", { "output.rawTopic": true }, SECRET, r.clock.now(), "han/d1");
   r.socket.send({ cmd: "publish", topic: "han/d1/cmd", payload: Buffer.from(change), qos: 1, messageId: 5,
     retain: false, dup: false });
   assert.equal(JSON.parse(r.store["han.json"]).output.rawTopic, true);
-  assert.equal(r.store["han.cmdctr"], "100");
+  assert.equal(r.store["han.cmdctr"], String(r.clock.now()));
   r.clock.advance(1000);
   assert.deepEqual(r.actions.filter((a) => !a.startsWith("serial")), ["identify", "reboot"]);
   assert.match(r.on("log").join("\n"), /configuration changed: output\.rawTopic/);
@@ -106,4 +106,34 @@ test("low memory pauses the optional topics and says so; recovery resumes them",
   memory.free = 6000;
   r.clock.advance(60000);
   assert.equal(r.device.publisher.optionalEnabled, true);
+});
+
+test("Home Assistant coming online gets the diag at once, not at the next interval, and the discovery again", () => {
+  const r = rig();
+  // The broker acknowledges each QoS 1 message, as a broker does: the client sends no more than 4 unacknowledged.
+  let acked = 0;
+  const ack = () => {
+    for (let all = r.socket.of("publish") as { qos: number; messageId: number }[]; acked < all.length;
+      all = r.socket.of("publish") as { qos: number; messageId: number }[]) {
+      const p = all[acked++];
+      if (p.qos === 1) r.socket.send({ cmd: "puback", messageId: p.messageId });
+    }
+  };
+  r.sendFrame(sampleFrame(listSpec("aidon", 3, 4, 2, "NO"), 1));
+  for (let i = 0; i < 150; i++) {
+    r.clock.advance(200);
+    ack();
+  }
+  const configs = () => r.published().filter((p) => p.topic.startsWith("homeassistant/")).length;
+  const announced = configs();
+  assert.ok(announced > 0);
+  assert.equal(r.on("diag").length, 0, "the first diag is not due before 60 s");
+  r.socket.send({ cmd: "publish", topic: "homeassistant/status", payload: Buffer.from("online"), qos: 0, retain: false,
+    dup: false });
+  assert.equal(r.on("diag").length, 1, "diag at once");
+  for (let i = 0; i < 100; i++) {
+    r.clock.advance(200);
+    ack();
+  }
+  assert.equal(configs(), 2 * announced);
 });

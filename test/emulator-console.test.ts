@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { emulate } from "./support/emulated-device";
 
-const CONFIG = JSON.stringify({ wifi: { ssid: "han-test", password: "secret" }, mqtt: { url: "mqtt://127.0.0.1:1" },
+const CONFIG = JSON.stringify({ wifi: { ssid: "han-test", password: "han-test-wifi" }, mqtt: { url: "mqtt://127.0.0.1:1" },
   console: { password: "open sesame" } });
 
 test("boot: telnet off, the console locked behind the password until it is typed, the watchdog armed", async () => {

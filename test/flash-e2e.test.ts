@@ -17,6 +17,7 @@ import { createEmulator, meterSource, servePty, socatMissing } from "../scripts/
 import { PASSWORD, startAedes, USERNAME, type Broker } from "./support/brokers";
 import { deviceConfig, firmwareBundle, Recorder } from "./support/emulated-device";
 import { runScript } from "./support/run-script";
+import { buildLoader } from "../scripts/build";
 
 const missing = socatMissing();
 if (missing) console.warn("flash-e2e.test.ts: SKIPPED (no pty for the espruino tool): " + missing);
@@ -56,7 +57,7 @@ test("configure, flash over the espruino tool to the emulated device's pty (cut 
   const config = join(dir, "han.json");
   try {
     const configured = await runScript("scripts/configure.ts", ["--yes", "--set", "deviceId=e2e",
-      "--set", "wifi.ssid=han-test", "--set", "wifi.password=secret", "--set", "mqtt.url=mqtt://127.0.0.1:" + broker.port,
+      "--set", "wifi.ssid=han-test", "--set", "wifi.password=han-test-wifi", "--set", "mqtt.url=mqtt://127.0.0.1:" + broker.port,
       "--set", "mqtt.username=" + USERNAME, "--set", "mqtt.password=" + PASSWORD,
       "--set", "console.password=" + CONSOLE_PASSWORD, "--out", config]);
     assert.equal(configured.code, 0, configured.stderr);
@@ -84,7 +85,9 @@ test("configure, flash over the espruino tool to the emulated device's pty (cut 
     assert.match(flashed.stdout, /flash: the console locked itself: typing console\.password/);
     assert.match(flashed.stdout,
       /flash: done: han-reader 0\.1\.0 runs on .*ttyHAN \(Espruino ESP32 2v29\), with .*han\.json as han\.json \(CRC32 [0-9a-f]{8}/);
-    assert.equal(emu.storage.read(".bootcde"), firmwareBundle());
+    // The update loader boots the firmware from slot 0 (scripts/build.ts slotLayout).
+    assert.equal(emu.storage.read(".bootcde"), buildLoader().code);
+    assert.equal(emu.storage.read("han.fw0"), firmwareBundle());
     assert.equal(emu.storage.read("han.json"), JSON.stringify(JSON.parse(readFileSync(config, "utf8"))));
     assert.equal(emu.consoles.current, "LoopbackA", "flash left the console unlocked");
     assert.ok((flashed.stdout + flashed.stderr).indexOf(CONSOLE_PASSWORD) < 0, "flash printed the console password");

@@ -2,9 +2,13 @@
 // damage, with each loss under its own counter.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 import { FrameReader } from "../lib/hdlc/frame-reader";
+import { crc16x25 } from "../lib/crc16";
 import { hdlcFrame, hdlcSegments, llcPayload, HdlcAddressing } from "../scripts/sim/hdlc-writer";
 import { toHex } from "../lib/bytes";
+import { rng } from "./support/prng";
 
 const AIDON: HdlcAddressing = { destination: [0x20], source: [4, 65], control: 0x13 };
 
@@ -109,3 +113,78 @@ test("an address longer than four bytes is refused", () => {
   assert.equal(messages.length, 0);
   assert.ok(reader.counters.length_errors >= 1);
 });
+
+/** The frame reader bundled with a crc16x25 that counts the bytes it is given: the work, whatever the reader's
+ *  code does to save it. */
+async function countingReader(): Promise<{ Reader: typeof FrameReader; work: { bytes: number } }> {
+  const lib = fileURLToPath(new URL("../lib/", import.meta.url));
+  const out = await build({
+    stdin: { contents: "export { FrameReader } from \"./hdlc/frame-reader\"; export { work } from \"counted-crc\";",
+      resolveDir: lib, loader: "ts" },
+    bundle: true, write: false, format: "esm", platform: "neutral", logLevel: "silent",
+    plugins: [{ name: "counted-crc", setup(b) {
+      b.onResolve({ filter: /^counted-crc$|\/crc16$/ }, () => ({ path: "counted-crc", namespace: "counted" }));
+      b.onLoad({ filter: /.*/, namespace: "counted" }, () => ({ resolveDir: lib, loader: "ts", contents:
+        "import { crc16x25 as crc } from \"./crc16.ts\"; export const work = { bytes: 0 };\n" +
+        "export function crc16x25(b: Uint8Array, s: number, e: number): number { work.bytes += e - s; " +
+        "return crc(b, s, e); }" }));
+    } }],
+  });
+  const bundle = await import("data:text/javascript;base64," + Buffer.from(out.outputFiles[0].text).toString("base64"));
+  return { Reader: bundle.FrameReader, work: bundle.work };
+}
+
+/** Every `period` bytes a header with a valid HCS announcing a frame of `length` (whose closing flag falls on a
+ *  later header's flag), then filler: each header opens a candidate frame that fails only at its FCS. */
+function overlappingFrames(period: number, length: number, bytes: number): Uint8Array {
+  assert.equal((length + 1) % period, 0);
+  const one = new Uint8Array(period).fill(0x55);
+  one.set([0x7e, 0xa0 | length >> 8, length & 255, 0x03, 0x21, 0x13]);
+  const hcs = crc16x25(one, 1, 6);
+  one[6] = hcs & 255;
+  one[7] = hcs >> 8;
+  const out = new Uint8Array(bytes);
+  for (let at = 0; at < bytes; at += period) out.set(one.subarray(0, Math.min(period, bytes - at)), at);
+  return out;
+}
+
+test("resynchronising costs a bounded number of CRC bytes per byte received, however frames overlap", async () => {
+  const { Reader, work } = await countingReader();
+  // A meter's frames (313 bytes each, with the byte values of real data) to follow the attack.
+  const r = rng(9);
+  const infos = Array.from({ length: 8 }, () => Uint8Array.from({ length: 300 }, () => r.int(256)));
+  const good = infos.map((info) => hdlcFrame(info, 0, info.length, AIDON, false));
+  for (const [period, length] of [[9, 1016], [12, 1019], [16, 1007]]) {
+    const attack = overlappingFrames(period, length, 60000);
+    const messages: string[] = [];
+    const reader = new Reader({ maxFrameSize: 1024, onMessage: (m) => messages.push(toHex(m)) });
+    work.bytes = 0;
+    for (let at = 0; at < attack.length; at += 64) reader.push(attack.subarray(at, at + 64));
+    const perByte = work.bytes / attack.length;
+    // Before the allowance: 111, 84 and 62 CRC bytes per byte. Now 2 for the FCS, plus each header's HCS.
+    assert.ok(perByte < 2 + 11 / period + 0.1, period + "-byte headers: " + perByte.toFixed(1) + " CRC bytes per byte");
+    assert.equal(reader.counters.frames_ok, 0);
+    // The attack's last candidates reach a kilobyte into what follows, and may have spent the allowance that the
+    // frames there would need; from there on, every frame of the meter is checked and delivered.
+    for (const frame of good) reader.push(frame);
+    assert.deepEqual(messages.slice(-4), infos.slice(4).map((info) => toHex(info)));
+    assert.ok(messages.every((m) => infos.some((info) => toHex(info) === m)));
+  }
+});
+
+test("a line's own frames fit the allowance: one CRC byte per byte, every frame checked", async () => {
+  const { Reader, work } = await countingReader();
+  work.bytes = 0;
+  const frames = Array.from({ length: 200 }, (_, n) => hdlcFrame(payload(20 + n * 5, n), 0, 20 + n * 5, AIDON, false));
+  const messages: string[] = [];
+  const reader = new Reader({ maxFrameSize: 1100, onMessage: (m) => messages.push(toHex(m)) });
+  let bytes = 0;
+  for (const frame of frames) {
+    reader.push(frame);
+    bytes += frame.length;
+  }
+  assert.equal(messages.length, 200);
+  assert.equal(reader.counters.fcs_errors, 0);
+  assert.ok(work.bytes / bytes < 1.05, (work.bytes / bytes).toFixed(2) + " CRC bytes per byte");
+});
+

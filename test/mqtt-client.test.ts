@@ -2,10 +2,10 @@
 // to the broker, and its timing (backoff, keep-alive, connect timeout) without any real waiting.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type mqttPacket from "mqtt-packet";
+import mqttPacket from "mqtt-packet";
 import { MqttClient } from "../lib/mqtt/client";
 import type { ClientOptions } from "../lib/mqtt/client";
-import type { OutMessage } from "../lib/mqtt/queue";
+import type { KeptStore, OutMessage } from "../lib/mqtt/queue";
 import { FakeClock } from "./support/fake-clock";
 import { fakeConnector, FakeSocket } from "./support/fake-mqtt-socket";
 
@@ -159,6 +159,71 @@ test("messages published while offline are sent in order after CONNACK; dropped 
   assert.equal(r.client.stats().queued, 0);
 });
 
+/** What packets take on the wire. */
+function wireBytes(packets: mqttPacket.Packet[]): number {
+  return packets.reduce((n, p) => n + mqttPacket.generate(p).length, 0);
+}
+
+test("back-pressure: past 2 KB unsent, messages wait in the offline queue (readings go first) until 'drain'", () => {
+  const r = rig({ queueSize: 4 });
+  const s = online(r);
+  s.drained(); // Espruino reports its empty send buffer at connect
+  const before = s.sent.length;
+  const reading = "x".repeat(300);
+  for (let i = 0; i < 50; i++) r.client.publish("han/3f2a/power", i + reading);
+  r.client.publish("han/3f2a/energy", "E", { qos: 1, retain: true, keep: true });
+  const written = s.sent.slice(before);
+  const bytes = wireBytes(written);
+  assert.ok(bytes >= 2048 && bytes < 2048 + 330, bytes + " bytes written before the socket drained");
+  const stats = r.client.stats();
+  assert.equal(stats.queued, 4);
+  assert.equal(stats.queueDrops, 51 - written.length - 4);
+  s.drained();
+  assert.deepEqual(publishes(s).slice(1 + written.length).map((p) => String(p.payload).slice(0, 2)),
+    ["47", "48", "49", "E"], "the newest readings and the energy message, in order");
+  assert.equal(r.client.stats().queued, 0);
+});
+
+test("back-pressure needs a socket that reports 'drain': until its first, nothing is held back", () => {
+  const r = rig();
+  const s = online(r);
+  for (let i = 0; i < 50; i++) r.client.publish("han/3f2a/power", "x".repeat(300));
+  assert.equal(publishes(s).length, 51);
+  assert.equal(r.client.stats().queued, 0);
+});
+
+test("a QoS 1 flood from a broker that does not read: past 6 KB of acknowledgements unsent, it is given up", () => {
+  const r = rig();
+  const s = online(r);
+  s.drained();
+  const flood: mqttPacket.Packet[] = [];
+  for (let i = 1; i <= 2000; i++) {
+    flood.push({ cmd: "publish", topic: COMMANDS, payload: "x", qos: 1, messageId: i, retain: false, dup: false });
+  }
+  s.send(...flood);
+  const acks = s.of("puback").length;
+  assert.ok(acks > 1000 && wireBytes(s.of("puback")) <= 6144, acks + " acknowledgements written");
+  assert.match(r.closes[0], /^the broker is not reading: \d+ bytes unsent$/);
+  assert.equal(s.ended, true);
+  // The message whose acknowledgement went over the bound was received whole and is handed on; none after it.
+  assert.equal(r.messages.length, acks + 1);
+  r.clock.runNext();
+  online(r);
+  assert.equal(r.client.stats().connected, true);
+});
+
+test("a PUBACK storm for identifiers never sent writes nothing and leaves nothing behind", () => {
+  const r = rig();
+  const s = online(r);
+  const before = s.sent.length;
+  const storm: mqttPacket.Packet[] = [];
+  for (let i = 1; i <= 10000; i++) storm.push({ cmd: "puback", messageId: i % 65535 + 1 });
+  s.send(...storm);
+  assert.equal(s.sent.length, before);
+  const stats = r.client.stats();
+  assert.deepEqual([stats.connected, stats.inflight, stats.queued, stats.parseErrors], [true, 0, 0, 0]);
+});
+
 test("incoming messages: QoS 1 is acknowledged, QoS 2 gets PUBREC then PUBCOMP, all are emitted", () => {
   const r = rig();
   const s = online(r);
@@ -252,13 +317,31 @@ test("a malformed packet closes the connection, is counted, and the client recon
   assert.equal(r.client.stats().connected, true);
 });
 
-test("an oversize packet from the broker is a parse error", () => {
+test("a retained command over the size limit is acknowledged and skipped unread; the session carries on", () => {
+  const r = rig({ maxPacketSize: 1024 });
+  const s = online(r);
+  const big = mqttPacket.generate({ cmd: "publish", topic: COMMANDS, payload: Buffer.alloc(5000, 0x7b), qos: 1,
+    messageId: 77, retain: true, dup: false }).toString("latin1");
+  const small = mqttPacket.generate({ cmd: "publish", topic: COMMANDS, payload: "{\"cmd\":\"diag\"}", qos: 0,
+    retain: false, dup: false }).toString("latin1");
+  // In the chunks Espruino reads (536 bytes), the last one ending the big packet and carrying the next.
+  const stream = big + small + big;
+  for (let at = 0; at < stream.length; at += 536) s.send(stream.slice(at, at + 536));
+  assert.deepEqual(r.closes, []);
+  const stats = r.client.stats();
+  assert.equal(stats.connected, true);
+  assert.equal(stats.parseErrors, 0);
+  assert.equal(stats.oversize, 2);
+  assert.deepEqual(s.of("puback").map((p) => (p as mqttPacket.IPubackPacket).messageId), [77, 77]);
+  assert.deepEqual(r.messages, [[COMMANDS, "{\"cmd\":\"diag\"}"]]);
+});
+
+test("other packets over the size limit are parse errors", () => {
   const r = rig({ maxPacketSize: 64 });
   const s = online(r);
-  s.send({ cmd: "publish", topic: COMMANDS, payload: Buffer.alloc(100), qos: 0, retain: false, dup: false });
+  s.send({ cmd: "suback", messageId: 3, granted: new Array(100).fill(0) });
   assert.equal(r.client.stats().parseErrors, 1);
-  assert.equal(r.closes[0], "parse error: packet of 116 bytes over 64");
-  assert.deepEqual(r.messages, []);
+  assert.equal(r.closes[0], "parse error: packet of 104 bytes over 64");
 });
 
 test("protocol violations close the connection: packets before CONNACK, server-bound packets", () => {
@@ -385,22 +468,48 @@ test("end(): retained offline, DISCONNECT, socket closed, and no further attempt
   assert.equal(r.client.publish("x", "y"), false);
 });
 
-test("kept messages: loaded from the store at start, saved until delivered", () => {
-  const saves: string[][] = [];
-  const stored: OutMessage[] = [{ topic: "han/3f2a/hour", payload: "{\"kwh\":1.2}", qos: 1, retain: false, keep: true }];
-  const r = rig({
-    keptStore: {
-      load: () => stored,
-      save: (kept) => saves.push(kept.map((m) => m.payload)),
+/** A KeptStore that logs what the client asks of it; `held` is what it hands out, oldest first. */
+function loggingStore(held: OutMessage[]): { store: KeptStore; log: string[] } {
+  const log: string[] = [];
+  const store: KeptStore = {
+    dropped: 0,
+    add: (m) => {
+      log.push("add " + m.payload);
+      held.push({ topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, keep: true });
     },
-  });
-  r.client.publish("han/3f2a/hour", "{\"kwh\":2.5}", { qos: 1, keep: true });
+    next: () => {
+      const m = held.shift() || null;
+      if (m) log.push("next " + m.payload);
+      return m;
+    },
+    done: (m) => log.push("done " + m.payload),
+  };
+  return { store, log };
+}
+
+test("kept messages: added to the store, sent as it hands them out while there is room, done on PUBACK", () => {
+  // One kept before a restart, one published while offline.
+  const { store, log } = loggingStore([{ topic: "han/3f2a/hour", payload: "h1", qos: 1, retain: true, keep: true }]);
+  const r = rig({ keptStore: store, maxInflight: 1 });
+  r.client.publish("han/3f2a/hour", "h2", { qos: 1, retain: true, keep: true });
   r.client.publish("han/3f2a/list2", "{}");
-  assert.deepEqual(saves, [["{\"kwh\":1.2}", "{\"kwh\":2.5}"]]);
+  assert.deepEqual(log, ["add h2"], "nothing handed out while offline");
+  assert.equal(r.client.stats().queued, 1, "only the reading waits in RAM");
   const s = online(r);
-  const sent = publishes(s).filter((p) => p.topic === "han/3f2a/hour");
-  assert.deepEqual(sent.map((p) => String(p.payload)), ["{\"kwh\":1.2}", "{\"kwh\":2.5}"]);
-  s.send({ cmd: "puback", messageId: sent[0].messageId });
-  s.send({ cmd: "puback", messageId: sent[1].messageId });
-  assert.deepEqual(saves.slice(1), [["{\"kwh\":2.5}"], []]);
+  // A window of one: h1 goes out, h2 is handed out and waits in the queue for the PUBACK.
+  assert.deepEqual(publishes(s).map(summary), [STATUS + " online q1 r -", "han/3f2a/list2 {} q0 - -",
+    "han/3f2a/hour h1 q1 r -"]);
+  assert.deepEqual(log, ["add h2", "next h1", "next h2"]);
+  s.send({ cmd: "puback", messageId: publishes(s)[2].messageId });
+  assert.deepEqual(publishes(s).slice(3).map(summary), ["han/3f2a/hour h2 q1 r -"]);
+  // Lost before its PUBACK: sent again (DUP) on the next connection, not handed out again, done once.
+  s.close();
+  r.clock.runNext();
+  const s2 = online(r);
+  assert.deepEqual(publishes(s2).map(summary), [STATUS + " online q1 r -", "han/3f2a/hour h2 q1 r d"]);
+  s2.send({ cmd: "puback", messageId: publishes(s2)[1].messageId });
+  assert.deepEqual(log, ["add h2", "next h1", "next h2", "done h1", "done h2"]);
+  assert.equal(r.client.stats().inflight, 0);
+  store.dropped = 3;
+  assert.equal(r.client.stats().keptDrops, 3, "the store's losses are the client's");
 });

@@ -164,8 +164,8 @@ test("packets whose remaining length sits on each boundary parse back, whole and
   }
 });
 
-test("a remaining length of 268435455 is read, then refused as over the size limit", () => {
-  const r = parse(["\x30\xff\xff\xff\x7f"]);
+test("a remaining length of 268435455 is read, then refused as over the size limit (in all but a PUBLISH)", () => {
+  const r = parse(["\x90\xff\xff\xff\x7f"]);
   assert.deepEqual(r.errors, ["packet of 268435460 bytes over 4096"]);
 });
 
@@ -192,16 +192,50 @@ test("the parser holds only the incomplete tail", () => {
   assert.equal(parser.buffered(), 0);
 });
 
-test("an oversize packet is refused from its fixed header, before its body arrives", () => {
+test("an oversize packet other than a PUBLISH is refused from its fixed header, before its body arrives", () => {
   const parser = new PacketParser(() => assert.fail("no packet expected"), 100);
-  const big = encodePublish("t", "y".repeat(200), 0, false, false, 0);
-  assert.equal(parser.feed(big.slice(0, 3)), "packet of 206 bytes over 100");
+  const big = encodePacket({ type: 9, packetId: 7, granted: new Array(200).fill(1) });
+  assert.equal(parser.feed(big.slice(0, 3)), "packet of 205 bytes over 100");
   assert.equal(parser.buffered(), 0);
   assert.equal(parser.errors, 1);
   // A packet of exactly the limit passes.
   const exact = encodePublish("t", "y".repeat(100 - 5), 0, false, false, 0);
   assert.equal(exact.length, 100);
   assert.equal(typeof parseOne(exact, 100), "object");
+});
+
+test("an oversize PUBLISH is handed on without its payload, which streams past unheld; the next packet parses", () => {
+  const seen: Packet[] = [];
+  const parser = new PacketParser((p) => seen.push(p), 100);
+  const payload = "z".repeat(1000000);
+  const big = encodePublish("han/3f2a/cmd", payload, 1, true, false, 4242);
+  const next = encodePublish("han/3f2a/cmd", "{}", 0, false, false, 0);
+  const stream = big + next;
+  let held = 0;
+  // 1 KB chunks, the last one carrying the end of the big packet and the whole next one; then byte by byte.
+  for (let at = 0; at < stream.length; at += 1024) {
+    assert.equal(parser.feed(stream.slice(at, at + 1024)), null);
+    held = Math.max(held, parser.buffered());
+  }
+  for (const c of stream.split("").slice(0, 40).concat(stream.slice(40).match(/[^]{1,1024}/g) as string[])) {
+    assert.equal(parser.feed(c), null);
+    held = Math.max(held, parser.buffered());
+  }
+  assert.ok(held < 100, "the parser held " + held + " bytes");
+  assert.equal(parser.errors, 0);
+  const skipped = { type: 3, topic: "han/3f2a/cmd", payload: "", qos: 1, retain: true, dup: false, packetId: 4242,
+    oversize: true };
+  const small = { type: 3, topic: "han/3f2a/cmd", payload: "{}", qos: 0, retain: false, dup: false, packetId: 0 };
+  assert.deepEqual(seen, [skipped, small, skipped, small]);
+});
+
+test("an oversize PUBLISH whose topic alone passes the limit, or with a malformed header, is an error", () => {
+  const longTopic = encodePublish("t".repeat(150), "x", 0, false, false, 0);
+  assert.deepEqual(parse([longTopic], 100).errors, ["packet of " + longTopic.length + " bytes over 100"]);
+  const wildcard = encodePublish("a/#", "x".repeat(200), 0, false, false, 0);
+  assert.deepEqual(parse([wildcard], 100).errors, ["malformed PUBLISH"]);
+  const qos3 = String.fromCharCode(0x36) + wildcard.slice(1);
+  assert.deepEqual(parse([qos3], 100).errors, ["malformed PUBLISH"]);
 });
 
 test("a reset from inside the callback stops the rest of the chunk", () => {

@@ -60,11 +60,15 @@ test("the keys every payload carries are documented", () => {
   } as unknown as Reading;
   const now = Date.UTC(2026, 10, 30, 9, 0, 5);
   const common = table("| key | meaning |").map((r) => unquote(r[0]));
-  const power = powerPayload(reading, now)!;
+  const power = powerPayload(reading, now, 123456.7, 0)!;
   const extra = (payload: { [key: string]: unknown }) => Object.keys(payload).filter((k) => !(k in reading.values));
-  assert.deepEqual(extra(power).sort(), ["meter_time", "ts"]);
-  for (const key of extra(power)) assert.ok(common.includes(key), key);
-  const energy = extra(energyPayload(reading, { active_energy_import: 123456 }, now)).filter((k) => !common.includes(k));
+  assert.deepEqual(extra(power).sort(), ["active_energy_export_live", "active_energy_import_live", "meter_time", "ts"]);
+  for (const key of extra(power)) assert.ok(common.includes(key) || doc.includes("| `" + key + "` |"), key);
+  assert.deepEqual([power.active_energy_import_live, power.active_energy_export_live], [123456, 0], "whole Wh");
+  const unanchored = powerPayload(reading, now, NaN, NaN)!;
+  assert.deepEqual(extra(unanchored).sort(), ["meter_time", "ts"], "no live register before a register anchors it");
+  const energy = extra(energyPayload(reading, { active_energy_import: 123456 }, now, Date.UTC(2026, 10, 30, 9)))
+    .filter((k) => !common.includes(k));
   assert.deepEqual(energy.sort(), ["hour_end", "hour_start"]);
   for (const key of energy) assert.ok(doc.includes("| `" + key + "` |"), key);
 });

@@ -26,10 +26,18 @@ test("bundled, in the Espruino-shaped context, the MQTT client gives the same tr
   const log = node.log.join("\n");
   for (const expected of ["connect", "close connection refused: bad user name or password",
     "close parse error: malformed PUBLISH", "close connection reset",
-    "close no packet from the broker within 1.5 keep-alive periods", "message han/3f2a/cmd 72657374617274"]) {
+    "close no packet from the broker within 1.5 keep-alive periods", "message han/3f2a/cmd 72657374617274",
+    "message han/3f2a/cmd 64696167", "w0 4002004e"]) {
     assert.ok(node.log.indexOf(expected) >= 0, expected + " in\n" + log);
   }
   assert.ok(node.log.some((line) => /^w4 3[a-f]/.test(line)), "a PUBLISH resent with DUP on the last connection");
+  assert.equal((node.stats as { oversize: number }).oversize, 1);
+  // Of the eight 420-byte readings published after the first 'drain', five went out (2 KB); the rest waited in the
+  // queue for the next 'drain'.
+  const reading = (line: string) => line.startsWith("w0 30") && line.endsWith("79797979");
+  const drained = node.log.indexOf("drain");
+  assert.equal(node.log.slice(0, drained).filter(reading).length, 5);
+  assert.ok(node.log.slice(drained).filter(reading).length > 0, "nothing written after 'drain'");
   assert.ok(node.fuzz.packets > 100 && node.fuzz.errors > 100 && node.fuzz.incomplete > 100, JSON.stringify(node.fuzz));
   assert.ok(node.fuzz.maxBuffered < 256);
 });

@@ -4,6 +4,8 @@
 // embedded one, so these run wherever the interpreter is; where it is not, they skip, saying why.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { RealBoard } from "../scripts/real-espruino/device";
 import { commandPayload } from "../scripts/command";
 import { FIRMWARE_VERSION } from "../lib/device";
@@ -75,20 +77,25 @@ describe("the firmware on the real interpreter", () => {
       let from = recorder.messages.length;
       await publish(base + "/cmd", JSON.stringify({ cmd: "reboot" }));
       await recorder.waitFor(() => since(from, base + "/log").length > 0, "the refusal on log", 10000);
-      assert.match(since(from, base + "/log")[0].payload, /^command refused: reboot without a counter/);
+      assert.match(since(from, base + "/log")[0].payload, /^command refused: reboot unsigned: no hmac member/);
+      // The device runs diag at most once every 2 s.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
       const counted = await askDiag(recorder, shared.broker().url, base);
       assert.deepEqual([counted.commands_accepted, counted.commands_refused], [1, 1]);
 
       const beforeReboot = board.consoleText.length;
-      await publish(base + "/cmd", commandPayload("reboot", undefined, SECRET, 1));
+      // Its counter is this host's clock in ms, which the interpreter shares.
+      const signed = commandPayload("reboot", undefined, SECRET, Date.now(), base);
+      await publish(base + "/cmd", signed);
       assert.equal(await board.waitForLine(/han-reader \S+/, 20000, beforeReboot),
         "han-reader " + FIRMWARE_VERSION);
       // After the reboot the counter is still in flash: the same signed command is a replay.
       from = recorder.messages.length;
       await recorder.waitFor(online(from, base), "online again", 20000);
-      await publish(base + "/cmd", commandPayload("reboot", undefined, SECRET, 1));
+      await publish(base + "/cmd", signed);
       await recorder.waitFor(() => since(from, base + "/log").length > 0, "the replay's refusal", 10000);
-      assert.match(since(from, base + "/log")[0].payload, /^command refused: reboot: counter 1 already used/);
+      assert.equal(since(from, base + "/log")[0].payload, "command refused: reboot: counter " + JSON.parse(signed).counter +
+        " already used (replay)");
     } finally {
       await board.stop();
     }
@@ -104,6 +111,7 @@ describe("the firmware on the real interpreter", () => {
       listSpec("kaifa", 1, 4, 3, "NO"), listSpec("kamstrup", 3, 4, 2, "NO"), listSpec("kamstrup", 3, 4, 3, "NO"),
     ].map((spec, i) => ({ spec: spec, frame: sampleFrame(spec, 100 + i).frame }));
     const readings: Reading[] = [];
+    const meters: string[] = [];
     const decoder = nodeDecoder(cfg, (r) => { readings.push(r); });
     const boot = await bootReal(cfg);
     const board = boot.board;
@@ -116,14 +124,16 @@ describe("the firmware on the real interpreter", () => {
         const reading = readings.shift() as Reading;
         assert.ok(reading, what + ": the Node decoder made no reading");
         const keys = Object.keys(reading.values);
+        const expected: [string, { [key: string]: unknown } | null][] =
+          [["power", powerPayload(reading, 0)], ["instant", instantPayload(reading, 0)]];
+        // The per-value topics go out before the power and instant messages: wait for all of them.
+        const topics = keys.concat(expected.filter(([, payload]) => payload !== null).map(([topic]) => topic));
         await board.sendSerial(f.frame);
-        await recorder.waitFor(() => keys.every((k) => since(from, base + "/" + k).length > 0),
-          what + ": a message on every value's topic", 20000);
+        await recorder.waitFor(() => topics.every((k) => since(from, base + "/" + k).length > 0),
+          what + ": a message on every value's topic, power and instant", 20000);
         for (const k of keys) {
           assert.equal(Number(since(from, base + "/" + k)[0].payload), reading.values[k], what + ": " + k);
         }
-        const expected: [string, { [key: string]: unknown } | null][] =
-          [["power", powerPayload(reading, 0)], ["instant", instantPayload(reading, 0)]];
         for (const [topic, payload] of expected) {
           const got = since(from, base + "/" + topic).map((m) => JSON.parse(m.payload));
           assert.equal(got.length, payload ? 1 : 0, what + ": messages on " + topic);
@@ -138,11 +148,14 @@ describe("the firmware on the real interpreter", () => {
             assert.equal(energy[k], reading.values[k], what + ": energy " + k);
           }
         }
+        // A new meter id is taken after three readings in a row, and each frame here is another meter: the
+        // identity published is one the Node decoder read, not necessarily this frame's.
+        meters.push(JSON.stringify(reading.meter));
         for (const meter of since(from, base + "/meter").map((m) => JSON.parse(m.payload))) {
-          assert.deepEqual(meter, reading.meter, what + ": meter");
+          assert.ok(meters.indexOf(JSON.stringify(meter)) >= 0, what + ": meter " + JSON.stringify(meter));
         }
       }
-      assert.ok(since(0, base + "/meter").length >= 3, "an identity from each maker");
+      assert.ok(since(0, base + "/meter").length >= 1, "an identity");
     } finally {
       await board.stop();
     }
@@ -204,7 +217,8 @@ describe("the firmware on the real interpreter", () => {
     }
   });
 
-  test("the console lock: a wrong password is refused, and after the third the next must wait", {
+  test("the console lock: a wrong password is refused, and after the third the next must wait; a reset does not " +
+    "end the wait, and the password after it opens the console", {
     skip: skip,
   }, async () => {
     const board = await lockedBoard("real-guessed", "open sesame");
@@ -215,10 +229,28 @@ describe("the firmware on the real interpreter", () => {
         const refusal = attempt < 3 ? /Wrong password\.\r\n/ : /Wrong password\. Next attempt in 5 s\./;
         await board.waitForText(refusal, 5000, "the refusal of guess " + attempt, from);
       }
-      const from = board.consoleText.length;
+      let from = board.consoleText.length;
       board.type("open sesame\r");
       await board.waitForText(/Wait \d s before trying again\./, 10000, "the wait", from);
       assert.equal(board.consoleText.indexOf("Unlocked."), -1, "unlocked during the wait");
+
+      // Power off and on with the flash as it is, as a USB serial adapter's DTR/RTS resets the board.
+      from = board.consoleText.length;
+      await board.restart(readFileSync(join(board.dir, "espruino.flash")));
+      await board.waitForText(/Console locked\. Password: $/, 60000, "the prompt after the reset", from);
+      from = board.consoleText.length;
+      board.type("open sesame\r");
+      await board.waitForText(/Wait [1-5] s before trying again\./, 10000, "the wait owed after the reset", from);
+      // As soon as the console takes an attempt again, the password opens it.
+      let answered: RegExpMatchArray;
+      do {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        from = board.consoleText.length;
+        board.type("open sesame\r");
+        answered = await board.waitForText(/Unlocked\.|Wait \d s/, 10000, "an answer", from);
+      } while (answered[0] !== "Unlocked.");
+      assert.equal(await board.evaluate("typeof require('Storage').read('han.tries')"), "undefined",
+        "the count outlived the password");
     } finally {
       await board.stop();
     }

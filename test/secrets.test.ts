@@ -1,10 +1,11 @@
 // Nothing leaks. The firmware runs with every secret configured (Wi-Fi password, MQTT password, console password,
-// remote secret) through boot, diag, discovery, two refused configuration changes (one offering a new MQTT password
-// as an invalid value, one with a wrong signature), a signed reboot into an invalid configuration that it prints
-// errors about, and wrong passwords at the console prompt. Every byte it publishes, under any topic, and
-// everything on its console is scanned for each secret as text, in hex, and in base64 at any alignment: none may
-// appear. The scan is shown to catch a message that does leak, and to catch the firmware whose only change is
-// the masking of secret values in lib/config/validate.ts removed.
+// remote secret) through boot, diag, discovery, three refused configuration changes (one offering a new MQTT
+// password as an invalid value, one a broker URL with a user name and password in it, one with a wrong signature),
+// a signed reboot into an invalid configuration that it prints errors about (a broker URL with credentials among
+// them), and wrong passwords at the console prompt. Every byte it publishes, under any topic, and everything on its
+// console is scanned for each secret as text, in hex, and in base64 at any alignment: none may appear. The scan is
+// shown to catch a message that does leak, and to catch the firmware whose only change is the masking of secret
+// values in lib/config/validate.ts removed, or that of a URL's user information (maskUrl, lib/config/formats.ts).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import mqtt from "mqtt";
@@ -20,6 +21,8 @@ const SECRETS: { [what: string]: string } = {
   "console password": "console-Hy6Tq0Lm",
   "remote secret": "remote-Bd5Ke81VxQ",
   "offered MQTT password": "offered-Fp3Jc7Uw9s",
+  "URL user name": "urluser-Hd8Lw3",
+  "URL password": "urlpw-Tn5Rb2Wq8e",
 };
 const DEVICE_USER = "han-vault";
 const ID = "vault";
@@ -91,12 +94,20 @@ async function command(emu: Emulator, payload: object | string): Promise<void> {
   }, 60000), "no answer to " + JSON.stringify(payload));
 }
 
-function signed(cmd: string, counter: number, changes: Record<string, unknown> | undefined, secret: string): string {
-  return commandPayload(cmd, changes, secret, counter);
+/** Signed for this device, its counter the device's own clock in ms (the device takes only counters near it;
+ *  each command waits for its answer, so the next one's is higher). */
+function signed(emu: Emulator, cmd: string, changes: Record<string, unknown> | undefined, secret: string): string {
+  return commandPayload(cmd, changes, secret, Math.floor(emu.wallMs()), BASE);
 }
 
 /** The refused change whose invalid value is a new MQTT password: its refusal is logged with checkField's words. */
 const OFFERED = { "mqtt.password": [SECRETS["offered MQTT password"]], "wifi.password": { v: SECRETS["Wi-Fi password"] } };
+
+/** A broker URL with the user name and password in it, which the schema refuses (they go in mqtt.username and
+ *  mqtt.password) and shows masked. */
+function credentialsUrl(): string {
+  return "mqtt://" + SECRETS["URL user name"] + ":" + SECRETS["URL password"] + "@127.0.0.1:" + broker.port;
+}
 
 /** Each secret as the bytes it would show up as: its text, its hex, and the part of its base64 that does not
  *  depend on the bytes around it, at each of the three alignments. */
@@ -144,10 +155,13 @@ test("no secret in any published byte or on the console: boot, diag, discovery, 
       }, 10 * 60000), "no diag, readings and discovery; console:\n" + emu.console.text());
       await command(emu, { cmd: "diag" });
 
-      await command(emu, signed("set", 1, OFFERED, SECRETS["remote secret"]));
+      await command(emu, signed(emu, "set", OFFERED, SECRETS["remote secret"]));
       const refusal = fromDevice(BASE + "/log").map(function (p) { return p.payload.toString(); }).join("\n");
       assert.match(refusal, /command refused: set: .*mqtt\.password: must be text; got a value that is not accepted/);
-      await command(emu, signed("set", 2, { "mqtt.password": SECRETS["offered MQTT password"] }, "not the remote secret"));
+      await command(emu, signed(emu, "set", { "mqtt.url": credentialsUrl() }, SECRETS["remote secret"]));
+      assert.match(fromDevice(BASE + "/log").map(function (p) { return p.payload.toString(); }).join("\n"),
+        /command refused: set: .*mqtt\.url: must be .*; got "mqtt:\/\/\*\*\*@127\.0\.0\.1:\d+"/);
+      await command(emu, signed(emu, "set", { "mqtt.password": SECRETS["offered MQTT password"] }, "not the remote secret"));
       assert.match(fromDevice(BASE + "/log").map(function (p) { return p.payload.toString(); }).join("\n"),
         /command refused: set: wrong signature/);
 
@@ -158,13 +172,14 @@ test("no secret in any published byte or on the console: boot, diag, discovery, 
       // A configuration the firmware must refuse at boot, with secrets in the values it refuses.
       const bad = config();
       bad.wifi = { ssid: "han-vault-ap", password: [SECRETS["Wi-Fi password"]] };
-      bad.mqtt = Object.assign({}, bad.mqtt as object, { password: { value: SECRETS["MQTT password"] } });
+      bad.mqtt = Object.assign({}, bad.mqtt as object, { password: { value: SECRETS["MQTT password"] }, url: credentialsUrl() });
       bad.remote = { secret: SECRETS["remote secret"].slice(0, 9) + "x", configChanges: true };
       emu.storage.write("han.json", JSON.stringify(bad));
-      await command(emu, signed("reboot", 3, undefined, SECRETS["remote secret"]));
+      await command(emu, signed(emu, "reboot", undefined, SECRETS["remote secret"]));
       assert.ok(await emu.advanceUntil(function () { return emu.console.has("config error: wifi.password"); }, 10000),
         "no configuration errors after the reboot; console:\n" + emu.console.text());
       assert.ok(emu.console.has("config error: remote.secret"));
+      assert.ok(emu.console.has("config error: mqtt.url"));
 
       for (const attempt of ["guess", SECRETS["console password"] + "!", "console", "Hy6Tq0Lm"]) {
         emu.consoles.type(attempt + "\r");
@@ -188,19 +203,26 @@ test("no secret in any published byte or on the console: boot, diag, discovery, 
     }
   });
 
-test("the scan catches the firmware with the masking of secret values removed", async function () {
+test("the scan catches the firmware with the masking of secret values and of URL user information removed",
+  async function () {
   const bundle = firmwareBundle();
-  const unmasked = bundle.replace(/\b\w+\.secret\?"a value that is not accepted":/, "false?\"\":");
-  assert.notEqual(unmasked, bundle, "the masking is no longer where this test removes it: follow lib/config/validate.ts");
+  const secretsShown = bundle.replace(/\b\w+\.secret\?"a value that is not accepted":/, "false?\"\":");
+  assert.notEqual(secretsShown, bundle, "the masking is no longer where this test removes it: follow lib/config/validate.ts");
+  const unmasked = secretsShown.replace(/return (\w+)\.substr\(0,\w+\)\+"\*\*\*"\+\w+\.substr\(\w+\)/, "return $1");
+  assert.notEqual(unmasked, secretsShown, "maskUrl is no longer what this test removes: follow lib/config/formats.ts");
   published.length = 0;
   const emu = device(unmasked);
   try {
-    assert.ok(await emu.advanceUntil(function () { return fromDevice(BASE + "/status").length >= 1; }, 60000),
-      "the device did not come online; console:\n" + emu.console.text());
-    await command(emu, signed("set", 1, OFFERED, SECRETS["remote secret"]));
+    // Online, and its clock set by SNTP: signed commands are taken only then.
+    assert.ok(await emu.advanceUntil(function () {
+      return fromDevice(BASE + "/status").length >= 1 && emu.wallMs() >= START;
+    }, 60000), "the device did not come online; console:\n" + emu.console.text());
+    await command(emu, signed(emu, "set", OFFERED, SECRETS["remote secret"]));
+    await command(emu, signed(emu, "set", { "mqtt.url": credentialsUrl() }, SECRETS["remote secret"]));
     const found = scan(everything(emu));
     assert.ok(found.indexOf("offered MQTT password as text in " + BASE + "/log (han-" + ID + ")") >= 0, found.join("\n"));
     assert.ok(found.indexOf("Wi-Fi password as text in " + BASE + "/log (han-" + ID + ")") >= 0, found.join("\n"));
+    assert.ok(found.indexOf("URL password as text in " + BASE + "/log (han-" + ID + ")") >= 0, found.join("\n"));
   } finally {
     emu.close();
   }

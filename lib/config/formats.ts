@@ -52,14 +52,28 @@ export function parseBrokerUrl(url: string): BrokerAddress | null {
   const colon = rest.indexOf(":");
   const host = colon >= 0 ? rest.substr(0, colon) : rest;
   if (host.length === 0) return null;
+  // No @ either: user information belongs in mqtt.username and mqtt.password, where it is kept secret.
   for (let i = 0; i < host.length; i++) {
     const c = host.charCodeAt(i);
-    if (isBlank(c) || c === 47) return null;
+    if (isBlank(c) || c === 47 || c === 64) return null;
   }
   if (colon < 0) return { tls, host, port: tls ? 8883 : 1883 };
   const portText = rest.substr(colon + 1);
   const port = isDigits(portText) ? parseInt(portText, 10) : 0;
   return port >= 1 && port <= 65535 ? { tls, host, port } : null;
+}
+
+/**
+ * `text` with what stands between "//" (or its start, when it has none) and its last "@" replaced by ***: a URL's
+ * user information may hold a password, typed with or without the scheme. Text without "@" is returned as it is.
+ */
+export function maskUrl(text: string): string {
+  const at = text.lastIndexOf("@");
+  if (at < 0) return text;
+  // split, not indexOf: Espruino 2v29's String indexOf also "finds" a needle whose start ends the text.
+  const scheme = text.split("//")[0].length;
+  const from = scheme < at ? scheme + 2 : 0;
+  return text.substr(0, from) + "***" + text.substr(at);
 }
 
 const BEGIN = "-----BEGIN CERTIFICATE-----";

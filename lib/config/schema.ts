@@ -16,9 +16,9 @@ export interface FieldSpec {
   max?: number;
   /** For strings: the fewest characters accepted. */
   minLength?: number;
-  /** For strings: a test (code, not a regular expression: formats.ts says why) and the words that describe what
-   *  passes it. */
-  check?: (text: string) => boolean;
+  /** For strings and integers: a test of a value of the field's kind (code, not a regular expression: formats.ts
+   *  says why) and the words that describe what passes it. */
+  check?: ((text: string) => boolean) | ((n: number) => boolean);
   checkText?: string;
   /** Never printed, logged or published. */
   secret?: boolean;
@@ -40,16 +40,26 @@ function isCertificates(pem: string): boolean {
 }
 
 /** The fields, built on each call: the device needs them at boot and for a remote change only, and holding them
- *  would cost it some 350 variables for as long as it runs. GPIOs 6-11 drive the flash chip; 34-39 are inputs
- *  only (fine for RX, not for TX). */
+ *  would cost it some 350 variables for as long as it runs (the checks made here too: top-level functions would
+ *  each hold a few for good). */
 export function configSchema(): FieldSpec[] {
+  // The ESP32's GPIOs the HAN UART may read: 1 and 3 are the USB console's UART, 6-11 drive the SPI flash (taking
+  // one crashes the chip at its next flash access), and it has no 20, 24, 28-31 or anything past 39. 34-39 are
+  // inputs only: not for the UART's TX or the LED.
+  const input = function (pin: number): boolean { return "1010110000001111111101110111000011111111".charAt(pin) === "1"; };
+  const pins = "a GPIO the ESP32 can ";
+  const free = ": 0, 2, 4, 5, 12-19, 21-23, 25-27, 32";
+  const drive = { check (pin: number) { return pin < 34 && input(pin); }, checkText: pins + "drive" + free + ", 33" };
   return [
     field("deviceId", "string", Object.assign({ optional: true }, NAME)),
-    field("led", "integer", { def: 2, min: 0, max: 33 }),
+    field("led", "integer", Object.assign({ def: 2 }, drive)),
     field("wifi.ssid", "string", { minLength: 1 }),
-    field("wifi.password", "string", { def: "", secret: true }),
+    // WPA2 takes a passphrase of 8 to 63 characters.
+    field("wifi.password", "string", { def: "", secret: true,
+      check (text: string) { return text.length === 0 || text.length >= 8 && text.length <= 63; },
+      checkText: "empty (an open network) or 8 to 63 characters (WPA2)" }),
     field("mqtt.url", "string", { check: isBrokerUrl,
-      checkText: "mqtt://host, mqtt://host:1883 or mqtts://host:8883" }),
+      checkText: "mqtt://host[:port] or mqtts://host[:port], port 1 to 65535" }),
     field("mqtt.username", "string", { optional: true }),
     field("mqtt.password", "string", { optional: true, secret: true }),
     field("mqtt.baseTopic", "string", { optional: true,
@@ -57,8 +67,8 @@ export function configSchema(): FieldSpec[] {
     field("mqtt.keepAlive", "integer", { def: 60, min: 10, max: 3600 }),
     field("mqtt.ca", "string", { optional: true, check: isCertificates,
       checkText: "PEM certificates (one or more -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE----- blocks)" }),
-    field("han.rx", "integer", { def: 16, min: 0, max: 39 }),
-    field("han.tx", "integer", { def: 17, min: 0, max: 33 }),
+    field("han.rx", "integer", { def: 16, check: input, checkText: pins + "read" + free + "-39" }),
+    field("han.tx", "integer", Object.assign({ def: 17 }, drive)),
     field("han.baud", "choice", { def: "auto", choices: ["auto", 2400, 9600, 115200] }),
     field("han.parity", "choice", { def: "auto", choices: ["auto", "even", "none", "odd"] }),
     field("han.maxFrameSize", "integer", { def: 1024, min: 64, max: 2048 }),
@@ -76,7 +86,10 @@ export function configSchema(): FieldSpec[] {
     field("output.discoveryInterval", "integer", { def: 200, min: 0, max: 10000 }),
     field("output.diagInterval", "integer", { def: 60, min: 10, max: 3600 }),
     field("ntp", "string", { def: "pool.ntp.org" }),
-    field("console.password", "string", { def: "", secret: true }),
+    // At most what the console's password prompt holds of a line (MAX_LINE, lib/console-guard.ts): a longer
+    // password could never be typed.
+    field("console.password", "string", { def: "", secret: true, check: (p: string) => p.length <= 64,
+      checkText: "text of at most 64 characters" }),
     field("remote.configChanges", "boolean", { def: false }),
     field("remote.secret", "string", { optional: true, secret: true, minLength: 16 }),
   ];

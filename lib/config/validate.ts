@@ -1,6 +1,7 @@
 // Validation against lib/config/schema.ts: every field checked, defaults filled, unknown fields refused (a typo
 // must not silently fall back to a default), each error naming the field and what it accepts.
 import { configSchema, FieldSpec } from "./schema";
+import { maskUrl } from "./formats";
 
 export interface Config {
   deviceId?: string;
@@ -24,7 +25,7 @@ export interface ValidationResult {
 /** A configuration as parsed JSON, before or after validation. */
 export type Tree = { [key: string]: unknown };
 
-function isObject(v: unknown): v is Tree {
+export function isObject(v: unknown): v is Tree {
   return typeof v === "object" && v !== null && !(v instanceof Array);
 }
 
@@ -50,18 +51,20 @@ export function setPath(tree: Tree, path: string, value: unknown): void {
   node[parts[parts.length - 1]] = value;
 }
 
+/** A refused value as an error shows it: masked wherever an "@" may end a URL's user name and password, whatever
+ *  the field (a URL pasted into the wrong one) and however deep in the value. */
 function show(v: unknown): string {
-  return typeof v === "string" ? "\"" + v + "\"" : JSON.stringify(v);
+  return typeof v === "string" ? "\"" + maskUrl(v) + "\"" : maskUrl(JSON.stringify(v));
 }
 
 /** What a field accepts, in words, for error messages and `npm run configure`. */
 export function accepted(f: FieldSpec): string {
   if (f.kind === "choice") return "one of " + (f.choices as (string | number)[]).join(", ");
   if (f.kind === "boolean") return "true or false";
+  if (f.checkText) return f.checkText;
   const range = f.min !== undefined ? " from " + f.min + " to " + f.max : "";
   if (f.kind === "integer") return "a whole number" + range;
   if (f.kind === "number") return "a number" + range;
-  if (f.checkText) return f.checkText;
   return f.minLength ? "text of at least " + f.minLength + " characters" : "text";
 }
 
@@ -74,8 +77,9 @@ export function checkField(f: FieldSpec, v: unknown): string | null {
     ok = typeof v === "number" && isFinite(v) && (f.kind === "number" || Math.floor(v) === v) &&
       (f.min === undefined || v >= f.min) && (f.max === undefined || v <= f.max);
   } else {
-    ok = typeof v === "string" && (!f.check || f.check(v)) && (!f.minLength || v.length >= f.minLength);
+    ok = typeof v === "string" && (!f.minLength || v.length >= f.minLength);
   }
+  if (ok && f.check) ok = (f.check as (value: unknown) => boolean)(v);
   if (ok) return null;
   const shown = f.secret ? "a value that is not accepted" : show(v);
   return f.path + ": must be " + accepted(f) + "; got " + shown;
@@ -121,7 +125,13 @@ export function validateConfig(input: unknown): ValidationResult {
   unknownFields(schema, input, "", errors);
   const config = out as unknown as Config;
   // Judged whenever both pins are valid, so that it comes with every other error at once.
-  if (config.han.rx !== undefined && config.han.rx === config.han.tx) errors.push("han.tx: must differ from han.rx");
+  const han = config.han;
+  if (han.rx !== undefined && han.rx === han.tx) errors.push("han.tx: must differ from han.rx");
+  // Named by the pin asked after the LED, so that `npm run configure` says it at that question.
+  if (config.led !== undefined) {
+    if (han.rx === config.led) errors.push("han.rx: must differ from led");
+    if (han.tx === config.led) errors.push("han.tx: must differ from led");
+  }
   return { config: errors.length === 0 ? config : null, errors };
 }
 
@@ -129,7 +139,14 @@ export function validateConfig(input: unknown): ValidationResult {
 export function applyChanges(raw: Tree, changes: { [path: string]: unknown }): { raw: Tree; result: ValidationResult } {
   const copy = JSON.parse(JSON.stringify(raw)) as Tree;
   const paths = Object.keys(changes);
-  for (let i = 0; i < paths.length; i++) setPath(copy, paths[i], changes[paths[i]]);
+  for (let i = 0; i < paths.length; i++) {
+    // No field has these names. Through them a change would land on every object's prototype, where the
+    // unknown-field check, which sees own keys only, could not find it.
+    if (/__proto__|prototype|constructor/.test(paths[i])) {
+      return { raw: copy, result: { config: null, errors: [paths[i] + ": unknown field"] } };
+    }
+    setPath(copy, paths[i], changes[paths[i]]);
+  }
   return { raw: copy, result: validateConfig(copy) };
 }
 

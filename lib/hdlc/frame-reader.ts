@@ -1,6 +1,13 @@
 // The HDLC frame reader: cuts a byte stream into frames by their 11-bit length field (HAN uses no byte stuffing,
 // so 0x7E and 0x7D occur inside frames), checks HCS and FCS, reassembles segmented frames, and resynchronises
 // after garbage, truncation and oversize frames. Every buffer has a fixed size.
+//
+// Resynchronising tries each flag in turn as a frame start, so candidate frames that fail their FCS can overlap:
+// in a stream of headers with a valid HCS every 9 bytes, each announcing a 1 KB frame, every byte would go through
+// some 110 FCS checks. The FCS work is paid from an allowance instead: Hdlc.CrcPerByte CRC bytes earned per byte
+// received, at most two full frames' worth saved up. A line's own frames need one per byte and never run short;
+// a candidate frame the allowance cannot pay for counts as a bad FCS. The HCS, over a header of at most 11 bytes,
+// is checked for every candidate.
 import { crc16x25 } from "../crc16";
 
 const enum Hdlc {
@@ -8,6 +15,8 @@ const enum Hdlc {
   /** Format (2) + destination (1) + source (1) + control (1) + FCS (2): the smallest frame body. */
   MinLength = 7,
   MaxAddressBytes = 4,
+  /** FCS bytes the allowance grows by per byte received. */
+  CrcPerByte = 2,
 }
 
 export interface FrameCounters {
@@ -45,6 +54,8 @@ export class FrameReader {
   /** Bytes buffered before scanning can get further: a frame's whole length while it arrives, so that the UART's
    *  small chunks cost no scan each. */
   private need: number;
+  /** FCS bytes checked since start, never counted below what the allowance can save up (see above). */
+  private crcSpent: number;
   private onMessage: (info: Uint8Array) => void;
   private onFrame: ((frame: Uint8Array) => void) | undefined;
 
@@ -57,6 +68,7 @@ export class FrameReader {
     this.segLen = 0;
     this.segActive = false;
     this.need = 0;
+    this.crcSpent = 0;
     this.onMessage = options.onMessage;
     this.onFrame = options.onFrame;
     this.counters = { bytes_in: 0, frames_ok: 0, hcs_errors: 0, fcs_errors: 0, length_errors: 0, bytes_dropped: 0,
@@ -65,9 +77,9 @@ export class FrameReader {
 
   push(bytes: Uint8Array): void {
     const size = bytes.length;
-    this.counters.bytes_in += size;
     // The usual case, a UART chunk that fits, in as few statements as can be: it comes dozens of times a frame.
     if (this.len + size <= this.buf.length) {
+      this.counters.bytes_in += size;
       this.buf.set(bytes, this.len);
       this.len += size;
       if (this.len >= this.need) this.scan();
@@ -79,6 +91,8 @@ export class FrameReader {
       if (n > size - at) n = size - at;
       this.buf.set(n === size ? bytes : bytes.subarray(at, at + n), this.len);
       this.len += n;
+      // Counted as they enter the buffer: the CRC allowance grows with the bytes there are to check.
+      this.counters.bytes_in += n;
       at += n;
       if (this.len >= this.need) this.scan();
     }
@@ -183,6 +197,14 @@ export class FrameReader {
       }
       info = h + 2;
     }
+    const earned = this.counters.bytes_in * Hdlc.CrcPerByte;
+    const floor = earned - b.length * Hdlc.CrcPerByte;
+    if (this.crcSpent < floor) this.crcSpent = floor;
+    if (this.crcSpent + fcsAt > earned) {
+      this.counters.fcs_errors++;
+      return false;
+    }
+    this.crcSpent += fcsAt;
     const fcs = crc16x25(b, 1, fcsAt);
     if (b[fcsAt] !== (fcs & 255) || b[fcsAt + 1] !== (fcs >> 8)) {
       this.counters.fcs_errors++;

@@ -5,7 +5,7 @@
 // Events: "connect" (session up), "close" (reason text; after every failed attempt or lost session),
 // "connectError" (reason text; before that "close" when opening the socket threw, which is the device's own
 // problem, its configuration or its memory, rather than the network's), "message" (topic text, payload bytes as
-// a binary string).
+// a binary string, and whether the broker sent it as retained).
 import { Backoff } from "./backoff";
 import type { Clock } from "./clock";
 import { systemClock } from "./clock";
@@ -26,11 +26,12 @@ import {
 } from "./writer";
 
 /** What the client needs from a connection: Espruino's `net`/`tls` socket, or scripts/mqtt-node-transport.ts. Data
- *  goes both ways as binary strings. */
+ *  goes both ways as binary strings. "drain" means that everything written has been sent (Espruino emits it
+ *  once its send buffer is empty, and once at connect); a socket that never emits it is not held back. */
 export interface MqttSocket {
   write(data: string): void;
   end(): void;
-  on(event: "connect" | "data" | "close" | "error", fn: Listener): void;
+  on(event: "connect" | "data" | "close" | "error" | "drain", fn: Listener): void;
 }
 
 export interface ClientOptions {
@@ -64,7 +65,7 @@ export interface ClientOptions {
   maxInflight?: number;
   /** Messages held while offline. Default 16. */
   queueSize?: number;
-  /** Persists messages published with `keep` until they are delivered. */
+  /** Holds messages published with `keep` until they are delivered, in place of the offline queue. */
   keptStore?: KeptStore;
 }
 
@@ -72,7 +73,8 @@ export interface PublishOptions {
   /** 0 or 1; anything higher is sent as 1. */
   qos?: number;
   retain?: boolean;
-  /** Never dropped for a droppable message when the offline queue is full; saved to the KeptStore. */
+  /** Never dropped for a droppable message when the offline queue is full; with a KeptStore, kept there until the
+   *  broker has it. */
   keep?: boolean;
 }
 
@@ -87,6 +89,8 @@ export interface MqttStats {
   queueDrops: number;
   keptDrops: number;
   parseErrors: number;
+  /** PUBLISH packets from the broker over maxPacketSize: acknowledged, their payload skipped unread. */
+  oversize: number;
   /** Attempts whose connect() threw. */
   connectErrors: number;
   queued: number;
@@ -101,6 +105,16 @@ const enum State {
   CONNECTED = 2,
   WAITING = 3,
   STOPPED = 4,
+}
+
+/** Bounds on the bytes written and not yet sent, which Espruino holds in its variable heap (some 10 bytes per
+ *  variable) for as long as the broker takes to read them. */
+const enum Unsent {
+  /** Messages wait in the offline queue (droppable ones first to go) while this many bytes wait to be sent. */
+  PAUSE = 2048,
+  /** Acknowledgements and pings are written regardless, so a broker that floods QoS 1 messages and does not read
+   *  would pile them up: past this the connection is given up, which frees them all. */
+  LIMIT = 6144,
 }
 
 /** Identifiers outside the QoS 1 window: the status message and the subscription are sent again on every
@@ -141,6 +155,9 @@ export class MqttClient extends Emitter {
   private attempts = 0;
   private connects = 0;
   private parseErrors = 0;
+  private oversized = 0;
+  /** Bytes written since the socket last said it had sent everything; -1 until it first has. */
+  private unsent = -1;
   private connectErrors = 0;
   private lastError = "";
 
@@ -156,15 +173,11 @@ export class MqttClient extends Emitter {
     this.backoff = new Backoff(pick(opts.backoffBase, 1000), this.backoffCap, opts.random || Math.random);
     this.inflight = new Inflight(Math.max(1, pick(opts.maxInflight, 4)));
     this.queue = new OfflineQueue(pick(opts.queueSize, 16));
-    if (opts.keptStore) {
-      const kept = opts.keptStore.load();
-      for (let i = 0; i < kept.length; i++) this.queue.push(kept[i]);
-    }
   }
 
   on(event: "connect", fn: () => void): this;
   on(event: "close" | "connectError", fn: (reason: string) => void): this;
-  on(event: "message", fn: (topic: string, payload: string) => void): this;
+  on(event: "message", fn: (topic: string, payload: string, retained: boolean) => void): this;
   on(event: string, fn: Listener): this {
     return super.on(event, fn);
   }
@@ -205,13 +218,17 @@ export class MqttClient extends Emitter {
       retain: !!(options && options.retain),
       keep: !!(options && options.keep),
     };
-    if (this.state === State.CONNECTED && this.queue.size() === 0 && (msg.qos === 0 || !this.inflight.full())) {
+    const store = this.opts.keptStore;
+    if (msg.keep && store) {
+      store.add(msg);
+      this.drain();
+      return true;
+    }
+    if (this.state === State.CONNECTED && this.queue.size() === 0 && this.room(msg)) {
       this.send(msg);
       return true;
     }
-    const dropped = this.queue.push(msg);
-    if (msg.keep || dropped && dropped.keep) this.saveKept();
-    return dropped !== msg;
+    return this.queue.push(msg) !== msg;
   }
 
   isConnected(): boolean {
@@ -225,8 +242,9 @@ export class MqttClient extends Emitter {
       connects: this.connects,
       reconnects: this.connects > 0 ? this.connects - 1 : 0,
       queueDrops: this.queue.dropped,
-      keptDrops: this.queue.keptDropped,
+      keptDrops: this.opts.keptStore ? this.opts.keptStore.dropped : this.queue.keptDropped,
       parseErrors: this.parseErrors,
+      oversize: this.oversized,
       connectErrors: this.connectErrors,
       queued: this.queue.size(),
       inflight: this.inflight.size(),
@@ -252,6 +270,7 @@ export class MqttClient extends Emitter {
       return;
     }
     this.sock = sock;
+    this.unsent = -1;
     sock.on("connect", () => {
       if (this.sock === sock) this.write(this.connectBytes());
     });
@@ -263,6 +282,11 @@ export class MqttClient extends Emitter {
     });
     sock.on("error", (e: unknown) => {
       if (this.sock === sock) this.lost(errorText(e));
+    });
+    sock.on("drain", () => {
+      if (this.sock !== sock) return;
+      this.unsent = 0;
+      this.drain();
     });
     this.timer = this.clock.setTimeout(() => this.lost("no CONNACK within " + this.connectTimeout + " ms"),
       this.connectTimeout);
@@ -349,48 +373,68 @@ export class MqttClient extends Emitter {
   private incoming(p: PublishPacket): void {
     if (p.qos === 1) this.write(encodeAck(PUBACK, p.packetId));
     else if (p.qos === 2) this.write(encodeAck(PUBREC, p.packetId));
-    this.emit("message", p.topic, p.payload);
+    if (p.oversize) {
+      this.oversized++;
+      return;
+    }
+    this.emit("message", p.topic, p.payload, p.retain);
   }
 
   private acked(packetId: number): void {
     const msg = this.inflight.release(packetId);
-    if (msg && msg.keep) this.saveKept();
+    if (msg) this.delivered(msg);
     this.drain();
   }
 
   private send(msg: OutMessage): void {
     if (msg.qos === 0) {
       this.write(encodePublish(msg.topic, msg.payload, 0, msg.retain, false, 0));
-      if (msg.keep) this.saveKept();
+      this.delivered(msg);
     } else {
       this.write(encodePublish(msg.topic, msg.payload, 1, msg.retain, false, this.inflight.add(msg)));
     }
   }
 
-  /** Sends queued messages while connected and the QoS 1 window has room. */
+  /** Whether msg can be written now: the socket is not holding too much unsent, and the QoS 1 window has room. */
+  private room(msg: OutMessage): boolean {
+    return this.unsent < Unsent.PAUSE && (msg.qos === 0 || !this.inflight.full());
+  }
+
+  /** Sends queued messages while connected and there is room. */
   private drain(): void {
-    let next = this.queue.peek();
-    while (next !== null && this.state === State.CONNECTED && (next.qos === 0 || !this.inflight.full())) {
+    let next = this.queue.peek() || this.fromStore();
+    while (next !== null && this.state === State.CONNECTED && this.room(next)) {
       this.queue.shift();
       this.send(next);
-      next = this.queue.peek();
+      next = this.queue.peek() || this.fromStore();
     }
   }
 
-  private saveKept(): void {
+  /** While connected, the kept store's next message, put in the emptied offline queue: there it waits for room
+   *  like any other, and the store does not hand it out again. */
+  private fromStore(): OutMessage | null {
     const store = this.opts.keptStore;
-    if (!store) return;
-    const kept: OutMessage[] = [];
-    this.inflight.forEach((_id, m) => {
-      if (m.keep) kept.push(m);
-    });
-    this.queue.collectKept(kept);
-    store.save(kept);
+    const msg = store && this.state === State.CONNECTED ? store.next() : null;
+    if (msg) this.queue.push(msg);
+    return msg;
+  }
+
+  /** A message has reached the broker: a kept one leaves its store. */
+  private delivered(msg: OutMessage): void {
+    const store = this.opts.keptStore;
+    if (store && msg.keep) store.done(msg);
   }
 
   private write(data: string): void {
     const sock = this.sock;
     if (sock === null) return;
+    if (this.unsent >= 0) {
+      this.unsent += data.length;
+      if (this.unsent > Unsent.LIMIT) {
+        this.lost("the broker is not reading: " + this.unsent + " bytes unsent");
+        return;
+      }
+    }
     try {
       sock.write(data);
     } catch (e) {

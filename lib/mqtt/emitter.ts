@@ -1,7 +1,7 @@
 // A minimal on/emit for the device (Node's EventEmitter is not there). A listener that throws must not break the
 // socket callback that emitted: Espruino removes a callback that throws, which would silence the connection.
 
-export type Listener = (a?: any, b?: any) => void;
+export type Listener = (a?: any, b?: any, c?: any) => void;
 
 export abstract class Emitter {
   private listeners: { [event: string]: Listener[] } = {};
@@ -13,12 +13,12 @@ export abstract class Emitter {
     return this;
   }
 
-  protected emit(event: string, a?: unknown, b?: unknown): void {
+  protected emit(event: string, a?: unknown, b?: unknown, c?: unknown): void {
     const list = this.listeners[event];
     if (!list) return;
     for (let i = 0; i < list.length; i++) {
       try {
-        list[i](a, b);
+        list[i](a, b, c);
       } catch (e) {
         this.listenerFailed(e);
       }

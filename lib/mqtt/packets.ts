@@ -40,6 +40,8 @@ export interface PublishPacket {
   dup: boolean;
   /** 0 for QoS 0, which carries none. */
   packetId: number;
+  /** Set by the parser on a PUBLISH over its size limit, whose payload ("" here) it skipped. */
+  oversize?: boolean;
 }
 
 /** PUBACK, PUBREC, PUBREL, PUBCOMP and UNSUBACK: a packet identifier and nothing else. */

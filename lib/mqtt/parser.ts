@@ -1,8 +1,13 @@
 // Incremental MQTT 3.1.1 packet parser for the client side: it decodes what a broker sends, and refuses as a
 // protocol violation the packets only a broker receives. It is fed the socket's chunks as they come (any split: a packet across
-// chunks, several packets in one chunk), hands each complete packet to a callback, and reports a malformed or
-// oversize packet as an error text: it never throws. After an error the stream cannot be trusted, so the parser
-// drops what it holds and the client closes the connection.
+// chunks, several packets in one chunk), hands each complete packet to a callback, and reports a malformed
+// packet as an error text: it never throws. After an error the stream cannot be trusted, so the parser drops what
+// it holds and the client closes the connection.
+//
+// A PUBLISH over the size limit is no error: the stream is still in step (its length says where the next packet
+// starts), and ending the session for it would let one retained message keep the client reconnecting. Its topic
+// and packet identifier are read, so that it can be acknowledged, and handed on with `oversize` set and no
+// payload; the payload streams past without being held. Any other packet over the limit is an error.
 //
 // It keeps at most one incomplete packet, and a packet's size is checked as soon as its fixed header is in, so
 // the memory it holds stays below maxPacketSize plus one chunk.
@@ -10,7 +15,7 @@ import {
   CONNACK, CONNECT, DISCONNECT, FLAG_DUP, FLAG_RETAIN, FLAGS_REQUIRED, PINGREQ, PINGRESP, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL,
   SUBACK, SUBACK_FAILURE, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE, packetName,
 } from "./constants";
-import type { Packet } from "./packets";
+import type { Packet, PublishPacket } from "./packets";
 import { toBinaryString } from "../bytes";
 
 export const DEFAULT_MAX_PACKET_SIZE = 4096;
@@ -136,9 +141,11 @@ function decodePacket(first: number, s: string, start: number, end: number): Pac
 }
 
 export class PacketParser {
-  /** Malformed or oversize packets seen. */
+  /** Malformed packets seen. */
   errors = 0;
   private buf = "";
+  /** Bytes of an oversize PUBLISH still to come, which are dropped as they arrive. */
+  private skip = 0;
   /** Bumped by reset(), so a feed() whose callback reset the parser stops handing out packets. */
   private generation = 0;
   /** Where the body starts; set by lengthAt() next to the length it returns. */
@@ -149,9 +156,17 @@ export class PacketParser {
     this.maxSize = maxPacketSize === undefined ? DEFAULT_MAX_PACKET_SIZE : maxPacketSize;
   }
 
-  /** Takes the next chunk. Returns null, or an error text when the stream holds a malformed or oversize packet. */
+  /** Takes the next chunk. Returns null, or an error text when the stream holds a malformed packet. */
   feed(chunk: string | Uint8Array): string | null {
-    const data = typeof chunk === "string" ? chunk : toBinaryString(chunk);
+    let data = typeof chunk === "string" ? chunk : toBinaryString(chunk);
+    if (this.skip >= data.length) {
+      this.skip -= data.length;
+      return null;
+    }
+    if (this.skip > 0) {
+      data = data.substring(this.skip);
+      this.skip = 0;
+    }
     const s = this.buf.length > 0 ? this.buf + data : data;
     const generation = this.generation;
     let pos = 0;
@@ -159,12 +174,24 @@ export class PacketParser {
       const length = this.lengthAt(s, pos);
       if (length === -2) return this.fail("bad remaining length");
       if (length === -1) break;
+      const first = s.charCodeAt(pos);
       const end = this.bodyAt + length;
-      if (end - pos > this.maxSize) return this.fail("packet of " + (end - pos) + " bytes over " + this.maxSize);
-      if (end > s.length) break;
-      const p = decodePacket(s.charCodeAt(pos), s, this.bodyAt, end);
-      pos = end;
+      // Where decoding stops: the end, or for an oversize PUBLISH the end of its topic and packet identifier.
+      let upTo = end;
+      if (end - pos > this.maxSize) {
+        if (first >> 4 === PUBLISH) {
+          if (this.bodyAt + 2 > s.length) break;
+          upTo = Math.min(end, this.bodyAt + 2 + (s.charCodeAt(this.bodyAt) << 8 | s.charCodeAt(this.bodyAt + 1)) +
+            (first & 6 ? 2 : 0));
+        }
+        if (upTo - pos > this.maxSize) return this.fail("packet of " + (end - pos) + " bytes over " + this.maxSize);
+      }
+      if (upTo > s.length) break;
+      const p = decodePacket(first, s, this.bodyAt, upTo);
       if (typeof p === "string") return this.fail(p);
+      if (upTo < end) (p as PublishPacket).oversize = true;
+      if (end > s.length) this.skip = end - s.length;
+      pos = end;
       this.onPacket(p);
       if (generation !== this.generation) return null;
     }
@@ -175,6 +202,7 @@ export class PacketParser {
   /** Drops any partial packet; for a new connection. */
   reset(): void {
     this.buf = "";
+    this.skip = 0;
     this.generation++;
   }
 

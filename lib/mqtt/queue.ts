@@ -1,7 +1,8 @@
 // The offline queue: messages published while the connection is down (or the QoS 1 window is full), sent in order
 // once it is back. It is bounded. When full, the oldest droppable message (a fast reading that the next one will
 // replace) goes first; a message marked `keep` (an hourly energy value) is never dropped to make room for a
-// droppable one, and only gives way to a newer kept message when the queue holds nothing else.
+// droppable one, and only gives way to a newer kept message when the queue holds nothing else. A client given a
+// KeptStore (the device's) keeps such messages there instead, in flash.
 
 export interface OutMessage {
   topic: string;
@@ -12,11 +13,18 @@ export interface OutMessage {
   keep: boolean;
 }
 
-/** Where kept messages live across restarts (flash on the device): given to the client, which loads them once and
- *  saves the list whenever the set of kept messages not yet delivered changes. */
+/** Where kept messages live until the broker has them, across restarts and power cuts (flash on the device:
+ *  ./kept-ring.ts). With one, the client keeps no kept message in the offline queue: it adds each to the store and
+ *  sends what the store hands out while connected. */
 export interface KeptStore {
-  load(): OutMessage[];
-  save(kept: OutMessage[]): void;
+  /** Kept messages lost: the store was full (the oldest go first) or the flash refused them. */
+  dropped: number;
+  /** Keeps msg (its topic, payload, qos and retain) until done(). */
+  add(msg: OutMessage): void;
+  /** The oldest kept message not handed out since start, or null. */
+  next(): OutMessage | null;
+  /** A message from next() has reached the broker (PUBACK, or written out at QoS 0): it is not sent again. */
+  done(msg: OutMessage): void;
 }
 
 export class OfflineQueue {
@@ -61,13 +69,6 @@ export class OfflineQueue {
 
   shift(): OutMessage | null {
     return this.items.length > 0 ? this.items.shift() as OutMessage : null;
-  }
-
-  /** Appends the kept messages, oldest first, to out. */
-  collectKept(out: OutMessage[]): void {
-    for (let i = 0; i < this.items.length; i++) {
-      if (this.items[i].keep) out.push(this.items[i]);
-    }
   }
 
   private oldestDroppable(): number {

@@ -16,9 +16,11 @@ export interface TopicSpec {
 /** Every topic, each followed by its flags: r retained, 1 QoS 1, s subscribed by the device, o optional. One
  *  string rather than a table of objects: the device holds it for as long as it runs, and a table would cost
  *  about 150 of its variables. */
-const CONTRACT = " status:r1 power: instant: energy:r1 meter:r1 diag: log: <key>:o raw:o cmd:1s ";
+const CONTRACT = " status:r1 power: instant: energy:r1 meter:r1 diag: log: <key>:o raw:o cmd:1s update:1s " +
+  "update/state: ";
 
-export type TopicName = "status" | "power" | "instant" | "energy" | "meter" | "diag" | "log" | "<key>" | "raw" | "cmd";
+export type TopicName = "status" | "power" | "instant" | "energy" | "meter" | "diag" | "log" | "<key>" | "raw" | "cmd" |
+  "update" | "update/state";
 
 function flags(name: string): string {
   const at = CONTRACT.indexOf(" " + name + ":");
@@ -70,6 +72,12 @@ function units(): { [key: string]: string | null } {
 export function unitOfKey(key: string): string | null {
   const u = units()[key.replace(/_t[0-9]+$/, "")];
   return u === undefined ? null : u;
+}
+
+/** True for a key the decoder makes (from the OBIS table, lib/obis.ts) that the contract has: every quantity, bare
+ *  or with a tariff of 1 to 9; the decoder also makes tariffs up to 255. A test holds the two together. */
+export function contractKey(key: string): boolean {
+  return !/_t[0-9][0-9]/.test(key);
 }
 
 /** Every value key the decoder can produce (tariff suffixes aside). */

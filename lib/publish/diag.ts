@@ -31,7 +31,9 @@ export function diagPayload(s: DiagSources): { [key: string]: unknown } {
   for (let i = 0; i < names.length; i++) out[names[i]] = counters[names[i]];
   out.crc_errors = s.decoder.hcs_errors + s.decoder.fcs_errors;
   out.mqtt_reconnects = s.mqtt.reconnects;
+  out.mqtt_oversize = s.mqtt.oversize;
   out.queue_drops = s.mqtt.queueDrops;
+  out.energy_dropped = s.mqtt.keptDrops;
   out.energy_rejected = s.energyRejected;
   out.last_error = s.lastError || s.mqtt.lastError || null;
   if (s.extra) {

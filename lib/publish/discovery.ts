@@ -3,6 +3,7 @@
 // meter is linked to with via_device, carrying the diagnostic entities.
 import type { MeterIdentity } from "../reading";
 import { topicOfKey } from "./contract";
+import { meterText } from "./payloads";
 
 export interface DiscoveryContext {
   /** Discovery prefix, "homeassistant" by default. */
@@ -23,7 +24,8 @@ export interface EntityClass {
 }
 
 /** The dongle's own health, from the diag payload, space-separated. */
-const DIAGNOSTIC_KEYS = "rssi uptime free_memory frames_ok crc_errors bytes_dropped mqtt_reconnects energy_rejected";
+const DIAGNOSTIC_KEYS = "rssi uptime free_memory frames_ok crc_errors bytes_dropped mqtt_reconnects energy_rejected " +
+  "meter_clock_offset_s";
 
 /** The diag keys that get a Home Assistant entity. */
 export function diagnosticKeys(): string[] {
@@ -64,14 +66,18 @@ export function entityClass(key: string): EntityClass | null {
   if (diagnosticKeys().indexOf(key) < 0) return null;
   if (key === "rssi") return diagnostic("signal_strength", "dBm", "measurement");
   if (key === "uptime") return diagnostic("duration", "s", "total_increasing");
+  if (key === "meter_clock_offset_s") return diagnostic("duration", "s", "measurement");
   return diagnostic("", "", key === "free_memory" ? "measurement" : "total_increasing");
 }
 
+/** An entity's name from its key: "crc_errors" reads "CRC errors"; a unit at the end ("_s") is the entity's unit,
+ *  not part of its name. */
 function title(key: string): string {
-  const words = key.split("_");
+  const words = key.replace(/_s$/, "").split("_");
   for (let i = 0; i < words.length; i++) {
     const w = words[i];
-    words[i] = /^l[1-3]$|^t[0-9]+$/.test(w) ? w.toUpperCase() : (i === 0 ? w.charAt(0).toUpperCase() + w.substr(1) : w);
+    words[i] = /^l[1-3]$|^t[0-9]+$|^rssi$|^crc$|^mqtt$|^ok$/.test(w) ? w.toUpperCase() :
+      (i === 0 ? w.charAt(0).toUpperCase() + w.substr(1) : w);
   }
   return words.join(" ");
 }
@@ -80,34 +86,48 @@ function dongleId(ctx: DiscoveryContext): string {
   return "han_dongle_" + ctx.deviceId;
 }
 
-function meterId(ctx: DiscoveryContext): string {
-  return "han_meter_" + (ctx.meter.id || ctx.deviceId);
+/** The meter's part of topics and unique_ids: its id as a payload carries it (meterText), with every character
+ *  outside A-Z a-z 0-9 _ - made "_", so that no "/", "+", "#" or byte a broker refuses reaches a topic; the
+ *  dongle's id when the meter has none. */
+export function meterId(meter: MeterIdentity, deviceId: string): string {
+  const id = meterText(meter.id);
+  return "han_meter_" + (id ? id.replace(/[^A-Za-z0-9_-]/g, "_") : deviceId);
 }
 
-/** The state topic suffix of a key: diagnostics on "diag", active power on the fast "power" topic. */
+/** The state topic suffix of a key: diagnostics on "diag"; active power, and the live energy registers that
+ *  integrate it, on the fast "power" topic. */
 function stateTopic(key: string, diagnostic: boolean): string {
   if (diagnostic) return "diag";
-  if (key === "active_power_import" || key === "active_power_export") return "power";
+  if (key === "active_power_import" || key === "active_power_export" || /_live$/.test(key)) return "power";
   return topicOfKey(key);
+}
+
+/** The retained config topic of an entity of `owner` (a meterId, or the dongle's id). */
+export function configTopic(prefix: string, owner: string, key: string): string {
+  return prefix + "/sensor/" + owner + "/" + key + "/config";
 }
 
 /** The retained config message of one entity, or null for a key Home Assistant has no sensor class for. Keys
  *  are Home Assistant's documented abbreviations and topics start from "~" (the base topic): the payload is built
- *  whole in the device's memory, and half its size is the difference between fitting and not. */
+ *  whole in the device's memory, and half its size is the difference between fitting and not.
+ *  A payload without the entity's key (list 1 has no export power; the guard may withhold one register) renders
+ *  "", which Home Assistant ignores for a numeric sensor: the entity keeps its state, and no template warns. */
 export function discoveryMessage(ctx: DiscoveryContext, key: string): { topic: string; payload: string } | null {
   const cls = entityClass(key);
   if (!cls) return null;
   const diagnostic = cls.diagnostic === true;
-  const owner = diagnostic ? dongleId(ctx) : meterId(ctx);
-  const template = cls.divide ? "{{ (value_json." + key + " / " + cls.divide + ") | round(3) }}" :
-    "{{ value_json." + key + " }}";
+  const owner = diagnostic ? dongleId(ctx) : meterId(ctx.meter, ctx.deviceId);
+  const template = cls.divide ? "{{ (value_json." + key + " / " + cls.divide + ") | round(3) if '" + key +
+    "' in value_json else '' }}" : "{{ value_json." + key + " | default('') }}";
+  const maker = meterText(ctx.meter.manufacturer);
   const device: { [k: string]: unknown } = diagnostic ?
     { ids: [dongleId(ctx)], name: "HAN reader " + ctx.deviceId, mf: "han-reader", mdl: "ESP32 HAN reader",
       sw: ctx.firmwareVersion } :
-    { ids: [meterId(ctx)], name: (ctx.meter.manufacturer || "Electricity") + " meter",
-      mf: ctx.meter.manufacturer || "unknown", mdl: ctx.meter.type || "unknown", via_device: dongleId(ctx) };
+    { ids: [owner], name: (maker || "Electricity") + " meter", mf: maker || "unknown",
+      mdl: meterText(ctx.meter.type) || "unknown", via_device: dongleId(ctx) };
+  const serial = meterText(ctx.meter.id);
   // Never an undefined member: Espruino's JSON.stringify is not known to drop them as Node's does.
-  if (!diagnostic && ctx.meter.id) device.sn = ctx.meter.id;
+  if (!diagnostic && serial) device.sn = serial;
   // Availability uses Home Assistant's default payloads, "online" and "offline", so they are not repeated.
   const config: { [k: string]: unknown } = {
     "~": ctx.base,
@@ -122,5 +142,5 @@ export function discoveryMessage(ctx: DiscoveryContext, key: string): { topic: s
   if (cls.device_class) config.dev_cla = cls.device_class;
   if (cls.unit) config.unit_of_meas = cls.unit;
   if (diagnostic) config.ent_cat = "diagnostic";
-  return { topic: ctx.prefix + "/sensor/" + owner + "/" + key + "/config", payload: JSON.stringify(config) };
+  return { topic: configTopic(ctx.prefix, owner, key), payload: JSON.stringify(config) };
 }

@@ -13,6 +13,8 @@ const enum Num {
   SCALE = 1000000,
   /** Before SNTP has set it, the device clock counts from 1970; such times are withheld rather than published. */
   CLOCK_SET_AFTER = 1577836800000,
+  /** Characters kept of a text from the meter: its id has 8 to 18, its type and list version fewer than 20. */
+  TEXT = 32,
 }
 
 export function isoTime(ms: number): string {
@@ -21,6 +23,12 @@ export function isoTime(ms: number): string {
 
 export function clockIsSet(ms: number): boolean {
   return ms >= Num.CLOCK_SET_AFTER;
+}
+
+/** A text from the HAN line (meter id, type, list version) as a payload may carry it: printable ASCII only, at
+ *  most Num.TEXT characters. JSON.stringify escapes the rest of what JSON needs. */
+export function meterText(s: string | null): string | null {
+  return s === null ? null : s.replace(/[^\x20-\x7e]/g, "").substr(0, Num.TEXT);
 }
 
 /** True for a value a payload can carry exactly: finite, and smaller than 2^53. Others are left out (and counted
@@ -79,14 +87,19 @@ function stamp(out: { [key: string]: unknown }, reading: Reading, now: number): 
   if (reading.clock) out.meter_time = reading.clock.local;
 }
 
-/** The fast topic: active power from any list that has it, so power updates at the meter's highest rate. */
-export function powerPayload(reading: Reading, now: number): { [key: string]: unknown } | null {
+/** The fast topic: active power from any list that has it, so power updates at the meter's highest rate; with it
+ *  the live energy registers (Wh, absent while negative or NaN: docs/mqtt.md, Energy booked to its hour). */
+export function powerPayload(reading: Reading, now: number, liveImport?: number, liveExport?: number):
+  { [key: string]: unknown } | null {
   const v = reading.values;
   if (v.active_power_import === undefined || !publishable(v.active_power_import)) return null;
   const out: { [key: string]: unknown } = {};
   stamp(out, reading, now);
   out.active_power_import = v.active_power_import;
   if (v.active_power_export !== undefined && publishable(v.active_power_export)) out.active_power_export = v.active_power_export;
+  // Whole Wh: finer is integration noise, and the floor of a value that never goes down never goes down.
+  if ((liveImport as number) >= 0) out.active_energy_import_live = Math.floor(liveImport as number);
+  if ((liveExport as number) >= 0) out.active_energy_export_live = Math.floor(liveExport as number);
   return out;
 }
 
@@ -105,34 +118,24 @@ export function instantPayload(reading: Reading, now: number): { [key: string]: 
   return any ? out : null;
 }
 
-/** The energy registers of a reading, by key. */
+/** The energy registers of a reading, by key, whatever their values: the energy guard judges them. */
 export function energyValues(reading: Reading): { [key: string]: number } {
   const out: { [key: string]: number } = {};
   const keys = Object.keys(reading.values);
   for (let i = 0; i < keys.length; i++) {
-    const v = reading.values[keys[i]];
-    if (topicOfKey(keys[i]) === "energy" && publishable(v)) out[keys[i]] = v;
+    if (topicOfKey(keys[i]) === "energy") out[keys[i]] = reading.values[keys[i]];
   }
   return out;
 }
 
-/** The hour whose end a register reading received at `now` marks. The hourly list sent at 10:00:10 holds the
- *  totals at 10:00:00, closing 09:00-10:00: the nearest hour boundary tolerates a device clock a little off.
- *  Lists that carry the registers every few seconds are published with the first list of each hour, so the
- *  hour that just began tells which one closed. */
-export function closedHour(now: number, hourly: boolean): { start: number; end: number } {
-  const end = (hourly ? Math.round(now / Num.HOUR) : Math.floor(now / Num.HOUR)) * Num.HOUR;
-  return { start: end - Num.HOUR, end };
-}
-
-export function energyPayload(reading: Reading, accepted: { [key: string]: number }, now: number):
+/** The energy payload; `hourEnd` (hour-label.ts) labels the hour the registers close, unless it is 0. */
+export function energyPayload(reading: Reading, accepted: { [key: string]: number }, now: number, hourEnd: number):
   { [key: string]: unknown } {
   const out: { [key: string]: unknown } = {};
   stamp(out, reading, now);
-  if (clockIsSet(now)) {
-    const hour = closedHour(now, reading.list === 3);
-    out.hour_start = isoTime(hour.start);
-    out.hour_end = isoTime(hour.end);
+  if (hourEnd > 0) {
+    out.hour_start = isoTime(hourEnd - Num.HOUR);
+    out.hour_end = isoTime(hourEnd);
   }
   const keys = Object.keys(accepted);
   for (let i = 0; i < keys.length; i++) out[keys[i]] = accepted[keys[i]];

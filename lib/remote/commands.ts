@@ -1,9 +1,14 @@
-// Remote operation through <base>/cmd, for a device locked in a cabinet: "diag" (publish now) and "identify"
-// (blink the LED) for anyone the broker lets publish there; "reboot" and "set" (configuration changes, off unless
-// enabled) only with an HMAC over the command and a counter that must grow, so a recorded command cannot be
-// replayed. A refused command is counted and logged, never applied.
+// Remote operation through <base>/cmd, for a device locked in a cabinet. "diag" (publish now) and "identify"
+// (blink the LED) run for anyone the broker lets publish there, each at most once per BUSY_GAP. "reboot" and "set"
+// (configuration changes, off unless enabled) never run unsigned: they need remote.secret and an HMAC over the
+// device's base topic and the command, whose counter (the signer's clock in ms) must be above the last one
+// accepted and within SKEW of the device's own clock. So a recorded command replays neither here, nor at another
+// device that shares the secret, nor after a reinstall has wiped the stored counter (SECURITY.md). A retained
+// command is never acted on: the broker would hand it over again at every reconnect. A refused command is counted
+// and never applied; each kind of refusal is logged once until a command is accepted, so a flood costs one line.
 import { hmacSha256, sameText, Sha256 } from "./hmac";
 import { toBytes, toHex } from "../bytes";
+import { clockIsSet } from "../publish/payloads";
 
 export interface CommandActions {
   diag(): void;
@@ -17,11 +22,36 @@ export interface CommandOptions {
   /** The shared secret set at install time; without it, no signed command can be accepted. */
   secret: string | undefined;
   configChanges: boolean;
+  /** The device's base topic: the signed text starts with it. */
+  base: string;
   sha256: Sha256;
-  /** The highest counter accepted so far (kept in flash across reboots), and its update. */
-  loadCounter(): number;
-  saveCounter(counter: number): void;
+  /** Wall-clock ms, set by SNTP (Date.now() on the device). */
+  clock: { now(): number };
+  /** Flash, where the highest counter accepted outlives a reboot. */
+  store: { readStore(name: string): string | undefined; writeStore(name: string, text: string): void };
   log(text: string): void;
+}
+
+/** Written in where used: a module's own top-level consts would each hold device variables. */
+const enum Cmd {
+  COUNTER_STORE = "han.cmdctr",
+  /** Ms between two unsigned commands of one kind. Shorter than identify's blinking, so that asking again
+   *  restarts it for someone who missed it. */
+  BUSY_GAP = 2000,
+  /** How far a counter may be from the device's clock, in ms: room for a host clock that NTP keeps less well,
+   *  and a bound on what a command signed before a reinstall can still do after it. */
+  SKEW = 600000,
+}
+
+/** Kinds of refusal, as bits of what has been logged since the last accepted command. 0: logged every time. */
+const enum Refusal {
+  MALFORMED = 1,
+  RETAINED = 2,
+  UNSIGNED = 4,
+  DISABLED = 8,
+  SIGNATURE = 16,
+  COUNTER = 32,
+  BUSY = 64,
 }
 
 /** A signed command ends with its HMAC member, exactly so: `,"hmac":"<64 hex digits>"}`. */
@@ -29,10 +59,10 @@ const MAC_HEAD = ",\"hmac\":\"";
 const MAC_LENGTH = MAC_HEAD.length + 64 + 2;
 
 /**
- * What a signed command's HMAC covers: the payload's bytes as they travel, up to its hmac member, closed with `}`
- * (the command's JSON text without the hmac). The bytes are signed rather than a re-serialisation of the parsed
- * command, which Espruino and Node make differently (8-bit strings, \u00XX escapes, number digits). Null when the
- * payload does not end with the hmac member, so that nothing after the signed part can change the command.
+ * The command's JSON text without its hmac member: the payload's bytes as they travel, up to the hmac member,
+ * closed with `}`. The bytes are signed rather than a re-serialisation of the parsed command, which Espruino and
+ * Node make differently (8-bit strings, \u00XX escapes, number digits). Null when the payload does not end with
+ * the hmac member, so that nothing after the signed part can change the command.
  */
 export function signedPart(payload: string): string | null {
   const at = payload.length - MAC_LENGTH;
@@ -42,14 +72,15 @@ export function signedPart(payload: string): string | null {
   return payload.substr(0, at) + "}";
 }
 
-function macOf(sha256: Sha256, secret: string, body: string): string {
-  return toHex(toBytes(hmacSha256(sha256, secret, body)));
+/** The HMAC over what is signed: the base topic (bytes, as the device holds it), a newline, the command. */
+function macOf(sha256: Sha256, secret: string, body: string, base: string): string {
+  return toHex(toBytes(hmacSha256(sha256, secret, base + "\n" + body)));
 }
 
-/** The payload of a signed command: `body`, a JSON object's text as the bytes to send (one char per byte), with
- *  the hmac member added at its end. */
-export function signPayload(sha256: Sha256, secret: string, body: string): string {
-  return body.substr(0, body.length - 1) + MAC_HEAD + macOf(sha256, secret, body) + "\"}";
+/** The payload of a command signed for the device under `base`: `body`, a JSON object's text as the bytes to
+ *  send (one char per byte), with the hmac member added at its end. */
+export function signPayload(sha256: Sha256, secret: string, body: string, base: string): string {
+  return body.substr(0, body.length - 1) + MAC_HEAD + macOf(sha256, secret, body, base) + "\"}";
 }
 
 export class CommandHandler {
@@ -57,70 +88,99 @@ export class CommandHandler {
   refused: number;
   private o: CommandOptions;
   private actions: CommandActions;
+  private logged: number;
+  /** When each unsigned command last ran (clock ms), by name. */
+  private ranAt: { [cmd: string]: number };
 
   constructor(options: CommandOptions, actions: CommandActions) {
     this.o = options;
     this.actions = actions;
     this.accepted = 0;
     this.refused = 0;
+    this.logged = 0;
+    this.ranAt = {};
   }
 
-  private refuse(why: string): boolean {
+  private refuse(kind: number, why: string): boolean {
     this.refused++;
-    this.o.log("command refused: " + why);
+    if (!(this.logged & kind)) this.o.log("command refused: " + why);
+    this.logged |= kind;
     return false;
   }
 
-  /** Verifies a signed command; true when the signature is right and the counter new. */
+  /** Verifies a signed command; true when the signature is right and the counter new, which is then stored. */
   private verify(cmd: string, msg: { [key: string]: unknown }, payload: string): boolean {
-    if (!this.o.secret) return this.refuse(cmd + " needs remote.secret to be configured");
-    const counter = msg.counter;
-    if (typeof counter !== "number" || Math.floor(counter) !== counter || counter < 1) {
-      return this.refuse(cmd + " without a counter");
-    }
+    const o = this.o;
+    if (!o.secret) return this.refuse(Refusal.UNSIGNED, cmd + " is never run unsigned; remote.secret is not set");
     const body = signedPart(payload);
-    if (body === null) return this.refuse(cmd + " without the hmac member at its end");
-    const mac = payload.substr(payload.length - 66, 64).toLowerCase();
-    if (!sameText(mac, macOf(this.o.sha256, this.o.secret, body))) {
-      return this.refuse(cmd + ": wrong signature");
+    if (body === null) return this.refuse(Refusal.UNSIGNED, cmd + " unsigned: no hmac member at its end");
+    const counter = msg.counter;
+    if (typeof counter !== "number" || Math.floor(counter) !== counter) {
+      return this.refuse(Refusal.SIGNATURE, cmd + " without a counter");
     }
-    if (counter <= this.o.loadCounter()) return this.refuse(cmd + ": counter " + counter + " already used (replay)");
-    this.o.saveCounter(counter);
+    const mac = payload.substr(payload.length - 66, 64).toLowerCase();
+    if (!sameText(mac, macOf(o.sha256, o.secret, body, o.base))) {
+      return this.refuse(Refusal.SIGNATURE, cmd + ": wrong signature (another secret, or signed for another device)");
+    }
+    const now = o.clock.now();
+    // A lost counter file leaves only the clock to tell an old command from a new one.
+    if (!clockIsSet(now)) return this.refuse(Refusal.COUNTER, cmd + ": the clock is not set yet (SNTP)");
+    // Also keeps every stored counter an integer of 13 digits, which both platforms print exactly.
+    if (counter > now + Cmd.SKEW || counter < now - Cmd.SKEW) {
+      return this.refuse(Refusal.COUNTER, cmd + ": counter " + counter + " is more than 10 minutes from the " +
+        "device's clock, " + Math.floor(now));
+    }
+    const stored = o.store.readStore(Cmd.COUNTER_STORE);
+    if (stored && /^\d+$/.test(stored) && counter <= parseInt(stored, 10)) {
+      return this.refuse(Refusal.COUNTER, cmd + ": counter " + counter + " already used (replay)");
+    }
+    o.store.writeStore(Cmd.COUNTER_STORE, "" + counter);
     return true;
   }
 
   /** Handles one payload from the command topic; true when it was acted on. */
-  handle(payload: string): boolean {
+  handle(payload: string, retained: boolean): boolean {
+    if (retained) return this.refuse(Refusal.RETAINED, "a retained message on the command topic is never acted on");
     let msg: { [key: string]: unknown };
     try {
       msg = JSON.parse(payload);
     } catch (e) {
-      return this.refuse("not JSON");
+      return this.refuse(Refusal.MALFORMED, "not JSON");
     }
-    if (typeof msg !== "object" || msg === null) return this.refuse("not a JSON object");
+    if (typeof msg !== "object" || msg === null) return this.refuse(Refusal.MALFORMED, "not a JSON object");
     const cmd = msg.cmd;
-    if (cmd === "diag") this.actions.diag();
-    else if (cmd === "identify") {
-      // The blinking is for someone at the cabinet; whoever sent it over MQTT gets this line.
-      this.o.log("identifying on command: the LED blinks");
-      this.actions.identify();
+    if (cmd === "diag" || cmd === "identify") {
+      const now = this.o.clock.now();
+      const last = this.ranAt[cmd];
+      if (now >= last && now - last < Cmd.BUSY_GAP) {
+        return this.refuse(Refusal.BUSY, cmd + " more often than every 2 s: dropped");
+      }
+      this.ranAt[cmd] = now;
+      if (cmd === "diag") this.actions.diag();
+      else {
+        // The blinking is for someone at the cabinet; whoever sent it over MQTT gets this line.
+        this.o.log("identifying on command: the LED blinks");
+        this.actions.identify();
+      }
     } else if (cmd === "reboot") {
-      // Without a secret the installer chose an open device; with one, a reboot must be signed too.
-      if (this.o.secret && !this.verify("reboot", msg, payload)) return false;
+      if (!this.verify("reboot", msg, payload)) return false;
       this.o.log("rebooting on command");
       this.actions.reboot();
     } else if (cmd === "set") {
-      if (!this.o.configChanges) return this.refuse("configuration changes are disabled (remote.configChanges)");
+      if (!this.o.configChanges) {
+        return this.refuse(Refusal.DISABLED, "configuration changes are disabled (remote.configChanges)");
+      }
       const changes = msg.changes;
-      if (typeof changes !== "object" || changes === null) return this.refuse("set without changes");
+      if (typeof changes !== "object" || changes === null) return this.refuse(Refusal.MALFORMED, "set without changes");
       if (!this.verify("set", msg, payload)) return false;
       const errors = this.actions.configure(changes as { [path: string]: unknown });
-      if (errors.length > 0) return this.refuse("set: " + errors.join("; "));
+      if (errors.length > 0) return this.refuse(0, "set: " + errors.join("; "));
       this.o.log("configuration changed: " + Object.keys(changes).join(", "));
     } else {
-      return this.refuse("unknown command " + JSON.stringify(cmd));
+      return this.refuse(Refusal.MALFORMED, "unknown command: cmd must be diag, identify, reboot or set");
     }
     this.accepted++;
+    this.logged = 0;
     return true;
   }
 }

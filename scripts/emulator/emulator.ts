@@ -22,7 +22,7 @@ import { MemoryMeter } from "./memory";
 import { Network } from "./net";
 import type { Evaluation } from "./repl";
 import { Flash } from "./storage";
-import { ByteSource, settingsFromSetup, Uart } from "./uart";
+import { ByteSource, gpioFatal, settingsFromSetup, Uart, uartPins } from "./uart";
 import { installVirtualDate } from "./virtual-date";
 import { WifiOptions, WifiRadio } from "./wifi";
 
@@ -63,7 +63,7 @@ export interface EmulatorOptions {
 export interface ResetReport {
   /** Virtual ms. */
   at: number;
-  reason: "watchdog" | "load" | "reset";
+  reason: "watchdog" | "power" | "load" | "reset";
   detail: string;
 }
 
@@ -109,7 +109,7 @@ const BUSY_SLICES = 4;
 const QUIET_TURNS = 3;
 const SETTLE_TURNS = 12;
 
-type Pending = { kind: "load"; file: string } | { kind: "reset" } | { kind: "watchdog"; detail: string };
+type Pending = { kind: "load"; file: string } | { kind: "reset" } | { kind: "watchdog" | "power"; detail: string };
 
 export class Emulator {
   readonly clock = new VirtualClock();
@@ -280,6 +280,28 @@ export class Emulator {
 
   // ---- test controls --------------------------------------------------------------------------------------
 
+  /** The power goes and comes back at once: RAM, timers, sockets, the radio's association and the clock are lost;
+   *  Storage keeps what reached the flash. Inside a firmware callback (a cut during a Storage write) the rest of
+   *  that callback runs on a dead device: nothing it does reaches the flash or the network, and the device boots
+   *  when it returns. */
+  powerCut(detail?: string): void {
+    this.host.boot++;
+    this.clock.clearAllTimers();
+    this.net.forgetAll();
+    this.pending = { kind: "power", detail: detail || "power cut" };
+    if (this.depth === 0) this.performPending();
+  }
+
+  /** Cuts the power during the `nth` Storage write from now (1: the next; only writes to files whose name starts
+   *  with `prefix` count) once `bytes` bytes of its data are in flash, the byte after them half-programmed
+   *  (./storage.ts); a write of `bytes` or fewer completes, and the power goes right after it. */
+  cutPowerAtStorageWrite(nth: number, bytes: number, prefix?: string): void {
+    const self = this;
+    this.storage.cutPowerAt(nth, bytes, prefix || "", function () {
+      self.powerCut("power cut during a Storage write, after " + bytes + " bytes of it");
+    });
+  }
+
   /** Raises an Espruino error flag (FIFO_FULL, LOW_MEMORY, ...). */
   raiseErrorFlag(flag: string): void {
     this.e.raise(flag);
@@ -299,6 +321,7 @@ export class Emulator {
       listeners: this.serialListeners.all().concat(this.wifi.callbacks(), this.net.callbacks(), this.e.callbacks(),
         this.consoles.callbacks()),
       sockets: this.net.stats.open,
+      socketsUnsent: this.net.unsentBytes(),
       modules: Object.keys(this.requiredModules).length,
       serialSetup: this.serialSetup,
       serialBuffered: this.serialBuffer.length,
@@ -352,6 +375,13 @@ export class Emulator {
     this.installGlobals(realm, print, file === null);
     for (const name of Object.keys(this.o.globals || {})) realm[name] = (this.o.globals as Record<string, unknown>)[name];
     this.serialSetup = null;
+    // The update loader (firmware/loader.ts) runs the firmware from a Storage slot through eval(), at the top level
+    // of its script: the firmware's code is then what the memory estimate must read.
+    const evaluate = realm.eval as (code: unknown) => unknown;
+    realm.eval = function (source: unknown) {
+      if (typeof source === "string" && self.meter) self.meter.addCode(source);
+      return evaluate(source);
+    };
     const code = file === null ? undefined : this.storage.read(file);
     this.meter = new MemoryMeter((realm.Function as FunctionConstructor).prototype, realm,
       code === undefined ? [] : [code]);
@@ -388,8 +418,10 @@ export class Emulator {
     };
     this.serialObject = host.loud("Serial2", Object.assign(this.serialListeners.methods(host, "Serial2"), {
       setup: function (baud: unknown, options?: { [key: string]: unknown }) {
+        const connected = uartPins(options, clock.now - self.bootAt, print, function (m) { return self.error(m); });
         self.serialSetup = { baud: baud, options: options };
-        self.serial.setup(settingsFromSetup(baud, options), options && options.rx, options && options.tx, clock.now);
+        self.serial.setup(settingsFromSetup(baud, options), options && options.rx, options && options.tx, clock.now,
+          connected);
       },
       /** Bytes held while there is no 'data' listener (0 when there is one). */
       available: function () { return self.serialBuffer.length; },
@@ -412,7 +444,11 @@ export class Emulator {
       console: host.loud("console", { log: print, debug: print, info: print, warn: print, error: print }),
       E: this.e.object(realm as unknown as { Uint8Array: Uint8ArrayConstructor; ArrayBuffer: ArrayBufferConstructor }),
       Serial2: this.serialObject,
-      digitalWrite: function (pin: unknown, value: unknown) { self.pins[Number(pin)] = !!value; },
+      digitalWrite: function (pin: unknown, value: unknown) {
+        const fatal = gpioFatal(Number(pin), "digitalWrite");
+        if (fatal) throw self.error(fatal);
+        self.pins[Number(pin)] = !!value;
+      },
       process: host.loud("process", {
         memory: function () { return self.toRealm(self.firmwareMemory()); },
         version: "2v29",
@@ -555,9 +591,9 @@ export class Emulator {
   private performPending(): void {
     const p = this.pending as Pending;
     this.pending = null;
-    if (p.kind === "watchdog") {
-      this.resets.push({ at: this.clock.now, reason: "watchdog", detail: p.detail });
-      this.console.print("WATCHDOG RESET: " + p.detail);
+    if (p.kind === "watchdog" || p.kind === "power") {
+      this.resets.push({ at: this.clock.now, reason: p.kind, detail: p.detail });
+      if (p.kind === "watchdog") this.console.print("WATCHDOG RESET: " + p.detail);
       // A hardware reset: the radio and the clock start over too.
       this.wifi.powerCycle();
       this.wallOffset = null;

@@ -1,8 +1,16 @@
 // require("net") and require("tls") over real sockets, so that the firmware talks to real brokers. Espruino's
 // socket (libs/network/jswrap_net.c): connect(options, onConnect) returns it at once; write() takes a binary
-// string; events 'data' (binary string), 'close' and 'error' ({code, message}). Everything Node reports is queued
-// on the virtual timeline at the instant it arrives and handed to the firmware from the emulator's event loop,
-// never from inside Node's callbacks. Without a Wi-Fi association a connection fails as it does on the device.
+// string and returns false, whatever happens to it; events 'data' (binary string), 'close', 'error' ({code,
+// message}) and 'drain'. Everything Node reports is queued on the virtual timeline at the instant it arrives and
+// handed to the firmware from the emulator's event loop, never from inside Node's callbacks. Without a Wi-Fi
+// association a connection fails as it does on the device.
+//
+// Espruino appends what write() is given to a string in its variable heap, hands it to lwIP a chunk at a time
+// as lwIP takes it, and emits 'drain' once that string is empty; it also emits one at connect, before anything is
+// written (libs/network/socketserver.c). Here the bytes Node holds before the kernel takes them stand for that
+// string, and count in the memory estimate. The kernel's buffers stand for lwIP's, and are much larger (megabytes
+// on loopback; 5,760 bytes in Espruino's ESP32 build, targets/esp32/IDF4/sdkconfig): a broker must stop reading
+// for far longer here than on the device before the firmware sees the bytes pile up.
 import net from "node:net";
 import tls from "node:tls";
 import { X509Certificate } from "node:crypto";
@@ -26,6 +34,11 @@ interface Connection {
   /** Connected, and not yet heard from. */
   awaitingReply: boolean;
   connecting: boolean;
+  /** Bytes written and not yet taken by the kernel: Espruino's send buffer. */
+  unsent: number;
+  /** A 'drain' is on its way to the firmware: Espruino queues one per emptying of its buffer, and the firmware's
+   *  writes of one callback empty it once. */
+  draining: boolean;
 }
 
 /** What Espruino's mbedtls offers (libs/crypto/mbedtls/config.h): TLS 1.2 with RSA or DHE-RSA key exchange, so
@@ -120,6 +133,11 @@ export class Network {
     }
   }
 
+  /** What each open socket holds unsent, for the memory estimate. */
+  unsentBytes(): number[] {
+    return Array.from(this.connections, function (c) { return c.unsent; });
+  }
+
   callbacks(): unknown[] {
     let out: unknown[] = [];
     for (const c of this.connections) out = out.concat(c.listeners.all());
@@ -136,11 +154,15 @@ export class Network {
     const hostName = String(o.host || "localhost");
     const listeners = new Listeners();
     const self = this;
-    const conn: Connection = { node: null, listeners: listeners, api: {}, awaitingReply: false, connecting: true };
+    const conn: Connection = { node: null, listeners: listeners, api: {}, awaitingReply: false, connecting: true,
+      unsent: 0, draining: false };
     const boot = host.boot;
     const queue = function (fn: () => void): void {
       self.stats.activity++;
       host.clock.at(host.clock.now, function () { if (host.boot === boot) fn(); });
+    };
+    const drain = function (): void {
+      if (self.connections.has(conn)) listeners.emit(host, conn.api, "drain", [conn.api]);
     };
     conn.api = host.loud(name + " socket", Object.assign(listeners.methods(host, name + " socket"), {
       write: function (data: unknown) {
@@ -154,8 +176,17 @@ export class Network {
         if (!conn.node || conn.node.destroyed) return false;
         self.stats.bytesOut += text.length;
         self.stats.activity++;
-        conn.node.write(Buffer.from(text, "latin1"));
-        return true;
+        conn.unsent += text.length;
+        conn.node.write(Buffer.from(text, "latin1"), function (error?: Error | null) {
+          conn.unsent -= text.length;
+          if (error || conn.unsent > 0 || conn.draining) return;
+          conn.draining = true;
+          queue(function () {
+            conn.draining = false;
+            drain();
+          });
+        });
+        return false;
       },
       end: function () {
         if (conn.node && !conn.node.destroyed) conn.node.end();
@@ -184,6 +215,7 @@ export class Network {
         conn.connecting = false;
         conn.awaitingReply = true;
         if (typeof onConnect === "function") host.call(onConnect, conn.api, []);
+        drain();
       });
     });
     socket.on("data", function (data: Buffer) {

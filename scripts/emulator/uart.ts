@@ -39,6 +39,57 @@ export function settingsFromSetup(baud: unknown, options: { [key: string]: unkno
     stopbits: o.stopbits === undefined || o.stopbits === 1 ? 1 : 2 };
 }
 
+/** Why the ESP32 cannot give GPIO `pin` to `use` and carry on; null when it can. GPIOs 6-11 drive the SPI flash:
+ *  taken from it, the flash loses its line and the chip crashes at its next access to it, and again at every boot
+ *  that takes the pin. GPIOs 1 and 3 are UART0, the USB console: the emulator does not model a console losing
+ *  its line. */
+export function gpioFatal(pin: number, use: string): string | null {
+  const what = use + " on GPIO " + pin + ": ";
+  if (pin >= 6 && pin <= 11) {
+    return what + "it drives the ESP32's SPI flash; taken from it, the chip crashes at its next flash access " +
+      "(and again at every boot)";
+  }
+  if (pin === 1 || pin === 3) {
+    return what + "it is the USB console's " + (pin === 1 ? "TX" : "RX") + "; taken from it, the console " +
+      (pin === 1 ? "falls silent" : "stops hearing") + " (not emulated)";
+  }
+  return null;
+}
+
+/** A pin option as Espruino reads it: a number below 40 is that GPIO (jshIsPinValid; ESP32.py defines D0-D39);
+ *  absent, or a number with no pin, the port's default. */
+function pinOption(v: unknown, fallback: number, name: string, error: (message: string) => Error): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== "number") {
+    throw error("Serial2.setup: " + name + " given as " + typeof v + " is not emulated (a GPIO number is)");
+  }
+  return v >= 0 && v < 40 ? Math.floor(v) : fallback;
+}
+
+/** What the ESP32 makes of Serial2 on the pins that `options` names, as `print` shows it: Espruino's initUart
+ *  (targets/esp32/jshardwareUart.c; defaults tx 4, rx 5) ignores what ESP-IDF's uart_set_pin returns, which checks
+ *  tx (a GPIO that can drive: none of 34-39) and then rx (a GPIO the chip has: none of 20, 24, 28-31), and on a
+ *  failure logs the error on the console and routes no pin, so that nothing is received. Throws, in the
+ *  firmware's realm (`error`), where the chip would stop (gpioFatal). False when nothing will be received. */
+export function uartPins(options: { [key: string]: unknown } | undefined, sinceBootMs: number,
+  print: (text: string) => void, error: (message: string) => Error): boolean {
+  const o = options || {};
+  const tx = pinOption(o.tx, 4, "tx", error);
+  const rx = pinOption(o.rx, 5, "rx", error);
+  const refused = tx > 33 || !hasGpio(tx) ? "tx_io_num" : !hasGpio(rx) ? "rx_io_num" : null;
+  if (refused) {
+    print("E (" + Math.floor(sinceBootMs) + ") uart: uart_set_pin: " + refused + " error");
+    return false;
+  }
+  const fatal = gpioFatal(rx, "Serial2 rx") || gpioFatal(tx, "Serial2 tx");
+  if (fatal) throw error(fatal);
+  return true;
+}
+
+function hasGpio(pin: number): boolean {
+  return pin <= 39 && pin !== 20 && pin !== 24 && (pin < 28 || pin > 31);
+}
+
 /** Largest chunk the ESP32 UART task reads at once. */
 const MAX_CHUNK = 256;
 /** How far ahead of the timeline the source is asked for transmissions. */
@@ -64,14 +115,16 @@ export class Uart {
     this.lineCharMs = source && source.line ? charMs(source.line) : 0;
   }
 
-  setup(settings: LineSettings, rx: unknown, tx: unknown, now: number): void {
+  /** `connected` false: the pins were refused (uartPins), and the driver receives nothing. */
+  setup(settings: LineSettings, rx: unknown, tx: unknown, now: number, connected = true): void {
     this.settings = settings;
     this.setups.push({ at: now, settings: settings, rx: rx, tx: tx });
     // Reconfiguring reinstalls the driver: what it held is gone, and a character in flight is lost.
     this.outBytes = [];
     this.outTimes = [];
     this.listeningSince = now;
-    this.converter = this.source ? converterFor(this.source.line, settings, this.seed + this.setups.length) : null;
+    this.converter = this.source && connected ?
+      converterFor(this.source.line, settings, this.seed + this.setups.length) : null;
     if (this.source && this.source.configure) this.source.configure(settings);
   }
 

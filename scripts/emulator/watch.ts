@@ -3,6 +3,7 @@
 // emulated Storage at start, and again whenever a host tool (npm run flash) writes another one.
 import type { Flash } from "./storage";
 import type { WifiOptions } from "./wifi";
+import { maskUrl } from "../../lib/config/formats";
 
 const CONFIG = "han.json";
 
@@ -35,11 +36,13 @@ export function watchHint(text: string | undefined, wifi: WifiOptions): string {
   } else {
     lines.push("Wi-Fi: \"" + w.ssid + "\" (emulated)");
   }
-  let command = "npm run monitor -- --broker " + mqtt.url;
+  // Not validated here: a URL may carry a password until the device refuses it.
+  const url = maskUrl(mqtt.url);
+  let command = "npm run monitor -- --broker " + url;
   if (typeof mqtt.username === "string") command += " --user " + mqtt.username;
   if (typeof mqtt.password === "string") command += " --password <mqtt.password of han.json>";
   if (mqtt.url.indexOf("mqtts://") === 0) command += " --ca <the broker's CA certificate>";
-  lines.push("broker: " + mqtt.url + " (the device publishes there; it must be running); watch it with:");
+  lines.push("broker: " + url + " (the device publishes there; it must be running); watch it with:");
   lines.push("  " + command);
   return lines.join("\n");
 }

@@ -336,14 +336,15 @@ export interface FirmwareBoot {
 
 /** The firmware bundle powering up on a board with the stand-in hardware and `config` as han.json (a string is
  *  stored as it is, so that broken JSON can be tried; null stores none). Resolves at the boot line, or at the
- *  password prompt of a locked console. */
-export async function bootFirmware(options: { bundle: string; config: object | string | null; shim?: BoardOptions }):
-  Promise<FirmwareBoot> {
+ *  password prompt of a locked console. `installed`: Storage as npm run flash leaves it (the update loader as
+ *  .bootcde, the bundle in a slot; scripts/build.ts slotLayout) rather than the bundle as .bootcde. */
+export async function bootFirmware(options: { bundle: string; config: object | string | null; shim?: BoardOptions;
+  installed?: StorageFile[] }): Promise<FirmwareBoot> {
   if (options.bundle.length > MAX_STRING) {
     throw new Error(`the bundle is ${options.bundle.length} bytes: Espruino reads at most ${MAX_STRING} of a Storage ` +
       "file as code, so it would boot cut short");
   }
-  const files: StorageFile[] = [{ name: ".bootcde", data: options.bundle }];
+  const files: StorageFile[] = options.installed ? options.installed.slice() : [{ name: ".bootcde", data: options.bundle }];
   if (options.config !== null) {
     files.push({ name: "han.json",
       data: typeof options.config === "string" ? options.config : JSON.stringify(options.config) });

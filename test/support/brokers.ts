@@ -21,6 +21,8 @@ export interface Broker {
   stop(): Promise<void>;
   /** Starts again on the same port, with the sessions and retained messages it had. */
   start(): Promise<void>;
+  /** Starts again on the same port with nothing kept, as a broker without persistence restarts. */
+  startEmpty(): Promise<void>;
   /** Stops for good and removes what it left on disk. */
   dispose(): Promise<void>;
 }
@@ -55,7 +57,7 @@ async function waitForPort(port: number, deadlineMs: number, alive: () => boolea
 
 export async function startAedes(): Promise<Broker> {
   // One persistence for every incarnation: it holds sessions and retained messages across the restart.
-  const persistence = memoryPersistence();
+  let persistence = memoryPersistence();
   let broker: EmbeddedBroker | null = null;
   let port = 0;
 
@@ -87,6 +89,10 @@ export async function startAedes(): Promise<Broker> {
     badPasswordError: "connection refused: bad user name or password",
     stop: stop,
     start: start,
+    startEmpty: function () {
+      persistence = memoryPersistence();
+      return start();
+    },
     dispose: stop,
   };
 }
@@ -163,6 +169,11 @@ export async function startMosquitto(tls?: TlsFiles): Promise<Broker> {
     tlsUrl: tls ? "mqtts://127.0.0.1:" + tlsPort : undefined,
     stop: stop,
     start: start,
+    startEmpty: function () {
+      // What mosquitto saved at shutdown (persistence_location, default file name).
+      rmSync(join(dir, "mosquitto.db"), { force: true });
+      return start();
+    },
     dispose: async () => {
       await stop();
       rmSync(dir, { recursive: true, force: true });

@@ -4,13 +4,17 @@
 import { CommandHandler } from "../../lib/remote/commands";
 import type { Sha256 } from "../../lib/remote/hmac";
 
-/** Hands one payload (bytes as a binary string) to a handler with `secret`; what it did. */
-export function handleCommand(payload: string, secret: string, sha256: Sha256): { accepted: boolean; changes: unknown;
-  logs: string[] } {
+/** Hands payloads (bytes as binary strings), one after the other, to one handler with `secret` for the device
+ *  under `base`, on the platform's own clock; what each did, and the counter file as the handler left it. */
+export function handleCommands(payloads: string[], secret: string, base: string, sha256: Sha256): {
+  accepted: boolean[]; changes: unknown; logs: string[]; stored: string | undefined } {
   const logs: string[] = [];
+  const files: { [name: string]: string } = {};
   let changes: unknown = null;
-  const handler = new CommandHandler({ secret, configChanges: true, sha256, loadCounter () { return 0; },
-    saveCounter () { /* one command only */ }, log (text: string) { logs.push(text); } }, {
+  const handler = new CommandHandler({ secret, configChanges: true, base, sha256,
+    clock: { now () { return Date.now(); } },
+    store: { readStore (name: string) { return files[name]; }, writeStore (name: string, text: string) { files[name] = text; } },
+    log (text: string) { logs.push(text); } }, {
     diag () { /* not asked */ },
     identify () { /* not asked */ },
     reboot () { /* not asked */ },
@@ -19,7 +23,8 @@ export function handleCommand(payload: string, secret: string, sha256: Sha256): 
       return [];
     },
   });
-  return { accepted: handler.handle(payload), changes, logs };
+  const accepted = payloads.map(function (payload) { return handler.handle(payload, false); });
+  return { accepted, changes, logs, stored: files["han.cmdctr"] };
 }
 
-(globalThis as unknown as { __commands: unknown }).__commands = { handleCommand };
+(globalThis as unknown as { __commands: unknown }).__commands = { handleCommands };

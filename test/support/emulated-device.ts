@@ -18,7 +18,7 @@ export function firmwareBundle(): string {
 export function deviceConfig(port: number, deviceId: string, extra?: { [group: string]: object }): string {
   const config: { [key: string]: unknown } = {
     deviceId: deviceId,
-    wifi: { ssid: "han-test", password: "secret" },
+    wifi: { ssid: "han-test", password: "han-test-wifi" },
     mqtt: { url: "mqtt://127.0.0.1:" + port, username: USERNAME, password: PASSWORD },
   };
   for (const group of Object.keys(extra || {})) {

@@ -50,6 +50,11 @@ export class FakeSocket implements MqttSocket {
     this.fire("close");
   }
 
+  /** Everything written has been sent: Espruino's 'drain'. */
+  drained(): void {
+    this.fire("drain");
+  }
+
   fail(error: unknown): void {
     this.fire("error", error);
   }

@@ -150,6 +150,16 @@ export function runMqttScript(): MqttTranscript {
   const command = encodePublish("han/3f2a/cmd", "restart", 1, false, false, 77);
   sockets[0].fire("data", command.substring(0, 5));
   sockets[0].fire("data", command.substring(5) + encodeAck(4, 1));
+  // A retained PUBLISH over the size limit in pieces, the next packet in its last one: skipped unread, acknowledged.
+  const oversize = encodePublish("han/3f2a/cmd", new Array(6001).join("x"), 1, true, false, 78);
+  sockets[0].fire("data", oversize.substring(0, 3));
+  sockets[0].fire("data", oversize.substring(3, 3000));
+  sockets[0].fire("data", oversize.substring(3000) + encodePublish("han/3f2a/cmd", "diag", 0, false, false, 0));
+  // Once the socket has said 'drain', 2 KB unsent holds publishing back until the next one.
+  sockets[0].fire("drain");
+  for (let i = 0; i < 8; i++) client.publish("han/3f2a/list2", new Array(401).join("y"));
+  log.push("drain");
+  sockets[0].fire("drain");
   clock.advance(10000);
   sockets[0].fire("data", String.fromCharCode(0xd0, 0));
   clock.advance(16000);
