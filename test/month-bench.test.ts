@@ -29,3 +29,20 @@ test("two days of faults on a Kamstrup meter: every hourly value the meter sent 
       await broker.dispose();
     }
   });
+
+test("a restart during a Wi-Fi outage, before SNTP is back: the hourly values after it keep every register",
+  { timeout: 240000 }, async function () {
+    const broker = await startAedes();
+    try {
+      // The storage cut at 13:00:05 falls inside the 6-hour Wi-Fi outage: the device restarts with its clock unset
+      // and labels hours by the meter's clock, which the energy guard must judge rises by too.
+      const f = await runMonth({ maker: "kamstrup", days: 2, seed: 2026, startMs: Date.UTC(2026, 9, 10), broker: broker,
+        faults: ["wifi", "storage-cut"], log: function () { /* the counts say it */ } });
+      assert.ok(f.expected >= 45, "only " + f.expected + " hourly values expected");
+      assert.ok(f.resets >= 1, "resets: " + f.resets);
+      assert.deepEqual({ missing: f.missing, duplicated: f.duplicated, wrong: f.wrong, decreases: f.decreases },
+        { missing: [], duplicated: [], wrong: [], decreases: 0 }, f.console.slice(-3000));
+    } finally {
+      await broker.dispose();
+    }
+  });

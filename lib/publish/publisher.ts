@@ -173,10 +173,13 @@ export class Publisher {
     const before = this.hours.seen;
     const hourEnd = hourLabel(this.hours, r, now, keys.length > 0);
     if (hourEnd < 0) return;
+    // The guard judges rises by the clock that labels the hour: after a restart without SNTP the device's own
+    // clock starts again from 1970, and every rise since the time kept in Storage would look impossible.
+    const at = hourEnd > 0 ? this.hours.seen : now;
     const accepted: { [key: string]: number } = {};
     let any = false;
     for (let i = 0; i < keys.length; i++) {
-      const rejection = this.guard.check(keys[i], registers[keys[i]], now);
+      const rejection = this.guard.check(keys[i], registers[keys[i]], at);
       if (rejection) {
         this.log("energy register " + rejection.key + " not published: " + rejection.value +
           (rejection.last === null ? "" : " after " + rejection.last) + (rejection.why === "lower" ? " (lower)" :
@@ -188,12 +191,11 @@ export class Publisher {
     }
     if (!any) return;
     this.send("energy", "energy", payloadJson(energyPayload(r, accepted, now, hourEnd)), true);
-    this.guard.save(now);
+    this.guard.save(at);
     // The live registers anchor to the registers accepted. An hourly list's were frozen at hourEnd, received a few
     // seconds later; registers that come in every message are the meter's totals as it sends them. The value
     // published never goes down, except when the guard re-anchored a replaced total far below it.
-    const t = this.hours.seen;
-    const since = hourEnd > 0 && !(t - before < Live.HOURLY) ? Math.min(Math.max(t - hourEnd, 0), Live.LATE) : 0;
+    const since = hourEnd > 0 && !(at - before < Live.HOURLY) ? Math.min(Math.max(at - hourEnd, 0), Live.LATE) : 0;
     const s = this.live;
     for (let i = 0; i < 6; i += 3) {
       const register = accepted["active_energy_" + (i ? "export" : "import")];
