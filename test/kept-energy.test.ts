@@ -46,6 +46,19 @@ async function rig(start: number, id: string): Promise<{ broker: Awaited<ReturnT
   return { broker, recorder, base: "han/" + id, emu: device(start, broker.port, id, recorder) };
 }
 
+/** No uncaught error on the device, and no kept value dropped from its ring (the last diag). */
+function assertNothingDropped(emu: Emulator, recorder: Recorder, base: string): void {
+  assert.deepEqual(emu.console.uncaught, []);
+  const diag = recorder.json(base + "/diag");
+  assert.equal(diag[diag.length - 1].energy_dropped, 0);
+}
+
+async function closeRig(broker: Awaited<ReturnType<typeof startAedes>>, recorder: Recorder, emu: Emulator): Promise<void> {
+  emu.close();
+  await recorder.stop();
+  await broker.dispose();
+}
+
 async function until(emu: Emulator, ms: number): Promise<void> {
   await emu.advance(ms - emu.startMs - emu.clock.now, 5000);
 }
@@ -76,13 +89,9 @@ test("broker down 12:50-14:30 and the device restarted at 14:05: the 13:00 and 1
       const energy = recorder.on(base + "/energy");
       assert.equal(JSON.parse(energy[energy.length - 1].payload).hour_end, want[1], "the newest last (retained)");
       assert.deepEqual(emu.resets.map(function (r) { return r.reason; }), ["power"]);
-      assert.deepEqual(emu.console.uncaught, []);
-      const diag = recorder.json(base + "/diag");
-      assert.equal(diag[diag.length - 1].energy_dropped, 0);
+      assertNothingDropped(emu, recorder, base);
     } finally {
-      emu.close();
-      await recorder.stop();
-      await broker.dispose();
+      await closeRig(broker, recorder, emu);
     }
   });
 
@@ -116,12 +125,8 @@ test("power cuts at the hour: after the value is kept, while marking it delivere
       const got = labels(recorder, base);
       assert.deepEqual(got, { [iso(at(13, 0))]: 1, [iso(at(14, 0))]: 1, [iso(at(15, 0))]: 1, [iso(at(17, 0))]: 1,
         [iso(at(18, 0))]: 1 }, emu.console.text());
-      assert.deepEqual(emu.console.uncaught, []);
-      const diag = recorder.json(base + "/diag");
-      assert.equal(diag[diag.length - 1].energy_dropped, 0);
+      assertNothingDropped(emu, recorder, base);
     } finally {
-      emu.close();
-      await recorder.stop();
-      await broker.dispose();
+      await closeRig(broker, recorder, emu);
     }
   });
