@@ -37,7 +37,7 @@ function espruinoPlatform(config: Config, wifi: { link: WifiLink | null }): Plat
     // Espruino keeps what arrives, and a timer hands it over in batches, as bytes converted natively.
     openSerial (setting, onData) {
       if (reading) clearInterval(reading);
-      Serial2.setup(setting.baud, { rx: config.han.rx, tx: config.han.tx, bytesize: 8,
+      Serial2.setup(setting.baud, { rx: config.han.rx, tx: config.han.tx, bytesize: setting.bits || 8,
         parity: setting.parity === "none" ? null : setting.parity.charAt(0), stopbits: 1 });
       reading = setInterval(() => {
         const data = Serial2.read();
@@ -51,7 +51,7 @@ function espruinoPlatform(config: Config, wifi: { link: WifiLink | null }): Plat
       return { free: m.free, total: m.total };
     },
     errorFlags () { return E.getErrorFlags(); },
-    readStore (name) { return storage.read(name); },
+    readStore (name, offset, length) { return storage.read(name, offset, length); },
     writeStore (name, text, offset, size) { storage.write(name, text, offset, size); },
     print (text) { print(text); },
     sha256 (message) { return E.toString(new Uint8Array(require("crypto").SHA256(message))); },

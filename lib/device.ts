@@ -1,17 +1,23 @@
 // The device: everything the firmware does that is not Espruino glue. HAN bytes go into the decoder, readings
 // go out through the publisher and the MQTT client, the serial settings are found by autodetection, and the
 // diag topic says how it all goes. The firmware (firmware/main.ts) supplies the Platform.
-import { HanDecoder } from "./han-decoder";
+import { HanDecoder, DecoderCounters, DecoderOptions } from "./han-decoder";
 import { MqttClient, MqttSocket } from "./mqtt/client";
 import { keptRing } from "./mqtt/kept-ring";
 import type { Clock } from "./mqtt/clock";
 import { Publisher } from "./publish/publisher";
 import { diagPayload } from "./publish/diag";
-import { SerialAutodetect, SerialSetting } from "./serial-autodetect";
+import { SerialAutodetect, SerialSetting, serialText, FramingDetect, JudgedReader } from "./serial-autodetect";
+import { createUnwrap, Unwrap } from "./dlms/unwrap";
+import { createMbusReader } from "./mbus/frame-reader";
+import { createP1Decoder } from "./p1/decoder";
+import { fromHex } from "./bytes";
+import type { Reading } from "./reading";
 import { Config, applyChanges } from "./config/validate";
 import { CommandHandler } from "./remote/commands";
 import type { Sha256 } from "./remote/hmac";
 import { startUpdates, Updater } from "./update/receiver";
+import { startInsights } from "./insights/index";
 
 /** What the device needs from the hardware: Espruino on the ESP32, or the emulator. */
 export interface Platform {
@@ -25,7 +31,8 @@ export interface Platform {
   memory(): { free: number; total: number } | null;
   /** Espruino error flags raised since the last call (FIFO_FULL, LOW_MEMORY, ...). */
   errorFlags(): string[];
-  readStore(name: string): string | undefined;
+  /** Storage.read: with `offset` and `length`, that range of the file. */
+  readStore(name: string, offset?: number, length?: number): string | undefined;
   /** Storage.write: with an offset other than 0, into the erased bytes of a file created `size` long. */
   writeStore(name: string, text: string, offset?: number, size?: number): void;
   /** A line on the local console. */
@@ -67,7 +74,22 @@ function every(clock: Clock, ms: number, fn: () => void): void {
 function fixedSetting(config: Config): SerialSetting | null {
   const h = config.han;
   if (h.baud === "auto" || h.parity === "auto") return null;
-  return { baud: h.baud, parity: h.parity };
+  const s: SerialSetting = { baud: h.baud, parity: h.parity };
+  if (h.bits !== 8) s.bits = h.bits;
+  if (h.framing !== "auto" && h.framing !== "hdlc") s.framing = h.framing;
+  return s;
+}
+
+/** The opener of ciphered and block-transfer APDUs with the configured keys. */
+function unwrapFor(config: Config, clock: Clock, onRefused: (why: string) => void): Unwrap {
+  const h = config.han;
+  return createUnwrap({ key: h.key ? fromHex(h.key) : null, authKey: h.authKey ? fromHex(h.authKey) : null,
+    now () { return clock.now(); }, onRefused });
+}
+
+/** "2400 baud, parity even", with the data bits and the framing where they are not 8 and HDLC. */
+function settingText(s: SerialSetting): string {
+  return s.baud + " baud, parity " + s.parity + (s.bits ? ", " + s.bits + " bits" : "") + (s.framing ? ", " + s.framing : "");
 }
 
 function storedSetting(platform: Platform): SerialSetting | null {
@@ -79,8 +101,14 @@ function storedSetting(platform: Platform): SerialSetting | null {
   }
 }
 
+/** The reader of the framing being tried or found: a HanDecoder (HDLC, M-Bus) or a P1Decoder. */
+export interface MeterReader extends JudgedReader {
+  counters: DecoderCounters;
+  push(chunk: Uint8Array | string): void;
+}
+
 export interface Device {
-  decoder: HanDecoder;
+  decoder: MeterReader;
   publisher: Publisher;
   client: MqttClient;
   detect: SerialAutodetect;
@@ -119,7 +147,7 @@ function publishDiag(device: Device, platform: Platform): void {
     now: platform.clock.now(), uptime: device.uptime, freeMemory: memory ? memory.free : null, rssi: platform.rssi(),
     decoder: device.decoder.counters, mqtt, energyRejected: publisher.guard.rejected,
     lastError: device.lastError,
-    extra: { serial: s.baud + " " + (s.parity === "even" ? "8E1" : s.parity === "odd" ? "8O1" : "8N1"),
+    extra: { serial: serialText(s), framing: s.framing || "hdlc",
       serial_locked: detect.locked, serial_tried: detect.report().filter((r) => { return r.verdict !== "untried"; }),
       error_flags: device.errorFlagEvents,
       mqtt_queued: mqtt.queued, mqtt_inflight: mqtt.inflight, mqtt_connect_errors: mqtt.connectErrors,
@@ -149,6 +177,9 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
     subscriptions: [{ topic: base + "/cmd", qos: 1 }, { topic: config.output.discoveryPrefix + "/status", qos: 0 },
       { topic: base + "/update", qos: 1 }],
     clock,
+    // A session the broker keeps: it knows the QoS 2 energy messages by their identifiers across reconnects and
+    // restarts, and delivers each once (docs/mqtt.md, Kept energy).
+    cleanSession: false,
     keptStore: keptRing(platform),
   });
   const o = config.output;
@@ -156,19 +187,18 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
     base, deviceId, firmwareVersion: FIRMWARE_VERSION, perValueTopics: o.perValueTopics,
     rawTopic: o.rawTopic, discovery: o.discovery, discoveryPrefix: o.discoveryPrefix,
     discoveryInterval: o.discoveryInterval, maxPower: config.meter.maxPower, clock, store: platform,
+    insights: config.insights,
   });
+  publisher.keepLast();
+  // A part (scripts/espruino/parts.ts), made once: the object it returns keeps its code in flash and its state.
+  const on = config.insights;
+  const insights = on.capacity || on.voltage || on.net || on.consistency ? startInsights(config, platform) : null;
   const device: Device = {
-    decoder: new HanDecoder({
-      maxFrameSize: config.han.maxFrameSize,
-      layout: config.meter.layout,
-      scaling: { country: config.meter.country, ct: config.meter.ct, ctRatio: config.meter.ctRatio },
-      onReading (r) { publisher.reading(r); },
-      onFrame (f) { publisher.frame(f); },
-      onError (why) { device.lastError = "decode: " + why; },
-    }),
+    // Set below, by the readers, whose callbacks name the device.
+    decoder: null as unknown as MeterReader,
     publisher,
     client,
-    detect: new SerialAutodetect(fixedSetting(config), storedSetting(platform)),
+    detect: null as unknown as SerialAutodetect,
     lastError: null,
     errorFlagEvents: 0,
     uptime: 0,
@@ -199,13 +229,52 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
       },
     }),
   };
-  const decoder = device.decoder;
+  const onError = function (why: string): void { device.lastError = "decode: " + why; };
+  const onReading = function (r: Reading): void {
+    publisher.reading(r);
+    if (!insights) return;
+    // Under <base>/insights/, through the client as the publisher's: the retained ones at QoS 1, as the meter's.
+    const m = insights.onReading(r, clock.now());
+    for (let i = 0; i < m.length; i++) {
+      client.publish(base + "/insights/" + m[i].suffix, m[i].payload, { qos: m[i].retain ? 1 : 0, retain: m[i].retain,
+        keep: false });
+    }
+  };
+  // Made at start when a key is set, else at the first wrapped APDU (Swiss block transfer needs no key): a meter
+  // that sends none carries none of it. Shared by every decoder the autodetector makes: one meter.
+  let unwrap: Unwrap | null = config.han.key && config.han.framing !== "p1" ? unwrapFor(config, clock, onError) : null;
+  const dlms: DecoderOptions = {
+    maxFrameSize: config.han.maxFrameSize,
+    layout: config.meter.layout,
+    scaling: { country: config.meter.country, ct: config.meter.ct, ctRatio: config.meter.ctRatio },
+    onReading,
+    onFrame (f) { publisher.frame(f); },
+    onError,
+    unwrap (info, start, counters) {
+      if (!unwrap) unwrap = unwrapFor(config, clock, onError);
+      return unwrap(info, start, counters);
+    },
+  };
+  // The reader of a framing, made when the autodetector tries it; the M-Bus and P1 ones are parts. One function
+  // for all three: each would hold variables of its own.
+  const make = function (framing: string): MeterReader {
+    if (framing !== "p1") return new HanDecoder(framing === "mbus" ? Object.assign({ reader: createMbusReader }, dlms) : dlms);
+    const h = config.han;
+    return createP1Decoder({ onReading, onError, authKey: h.authKey ? fromHex(h.authKey) : undefined },
+      h.key ? fromHex(h.key) : null) as unknown as MeterReader;
+  };
+  const readers: { [framing: string]: (framing: string) => MeterReader } = {};
+  (config.han.framing === "auto" ? "hdlc,mbus,p1" : config.han.framing).split(",").forEach((f) => { readers[f] = make; });
+  const lines = new FramingDetect(readers, fixedSetting(config), storedSetting(platform));
+  device.decoder = lines.reader as MeterReader;
+  device.detect = lines.detect;
   const detect = device.detect;
-  const feed = function (chunk: Uint8Array | string): void { decoder.push(chunk); };
+  const feed = function (chunk: Uint8Array | string): void { device.decoder.push(chunk); };
   platform.openSerial(detect.current, feed);
 
   let lastBytes = 0;
   every(clock, Tuning.IDLE_CHECK, () => {
+    const decoder = device.decoder;
     device.uptime += Tuning.IDLE_CHECK / 1000;
     if (decoder.counters.bytes_in === lastBytes) decoder.flush();
     lastBytes = decoder.counters.bytes_in;
@@ -213,17 +282,18 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
 
   every(clock, Tuning.DETECT_WINDOW, () => {
     const wasLocked = detect.locked;
-    const next = detect.judge(decoder.counters);
+    const next = lines.judge();
     if (next) {
+      device.decoder = lines.reader as MeterReader;
       const tried = detect.report().filter((r) => { return r.verdict !== "untried"; }).length;
-      platform.print("HAN: no valid frames at " + tried + " setting(s) so far; trying " + next.baud +
-        " baud, parity " + next.parity);
+      platform.print("HAN: no valid frames at " + tried + " setting(s) so far; trying " + settingText(next));
       platform.openSerial(next, feed);
     } else if (detect.locked && !wasLocked) {
       const s = detect.current;
-      platform.print("HAN: " + s.baud + " baud, parity " + s.parity + " works");
+      platform.print("HAN: " + settingText(s) + " works");
       const stored = storedSetting(platform);
-      if (!stored || stored.baud !== s.baud || stored.parity !== s.parity) platform.writeStore(Tuning.SERIAL_STORE, JSON.stringify(s));
+      if (!stored || stored.baud !== s.baud || stored.parity !== s.parity || stored.bits !== s.bits ||
+        stored.framing !== s.framing) platform.writeStore(Tuning.SERIAL_STORE, JSON.stringify(s));
     }
   });
 

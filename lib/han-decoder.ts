@@ -1,6 +1,6 @@
 // The decoder: where HAN bytes enter and readings leave. Bytes -> FrameReader (HDLC) -> LLC -> Data-Notification
 // (A-XDR) -> the maker's layout -> Reading. Nothing here throws at the caller: every rejected input is counted.
-import { FrameReader, FrameCounters } from "./hdlc/frame-reader";
+import { FrameReader, FrameCounters, FrameReaderOptions } from "./hdlc/frame-reader";
 import { toBytes } from "./bytes";
 import { readNotificationHeader, DataNotification } from "./dlms/notification";
 import { APDU_DATA_NOTIFICATION, APDU_GENERAL_GLO_CIPHERING, APDU_GENERAL_BLOCK_TRANSFER } from "./dlms/tags";
@@ -18,7 +18,17 @@ export interface DecoderCounters extends FrameCounters {
   unsupported: number;
 }
 
+/** A reader of one framing: bytes in, complete messages (LLC payloads or APDUs) out through onMessage. */
+export interface ByteReader {
+  counters: FrameCounters;
+  push(bytes: Uint8Array): void;
+  flush(): void;
+}
+
 export interface DecoderOptions {
+  /** The reader of a framing other than HDLC (createMbusReader, lib/mbus/frame-reader.ts): given rather than
+   *  looked up, so that a device carries only the readers its meter needs. */
+  reader?: (options: FrameReaderOptions) => ByteReader;
   /** Largest HDLC frame accepted, flags included (default 1024). */
   maxFrameSize?: number;
   /** "auto" (default) or a layout name from lib/meters/layouts.ts. */
@@ -33,6 +43,9 @@ export interface DecoderOptions {
   onNotification?: (apdu: DataNotification) => void;
   /** A message that failed to decode, with the reason, for the log. */
   onError?: (why: string) => void;
+  /** Opens the ciphered or block-transfer APDU at info[start..] (createUnwrap, lib/dlms/unwrap.ts): the APDU
+   *  inside, or null while it awaits more blocks or when it refused one (counted in `counters`, logged there). */
+  unwrap?: (info: Uint8Array, start: number, counters: DecoderCounters) => Uint8Array | null;
 }
 
 /** What an input is that this decoder recognises by its first byte but does not read yet; null for others. */
@@ -48,7 +61,7 @@ function unsupported(tag: number): string | null {
 
 export class HanDecoder {
   counters: DecoderCounters;
-  private reader: FrameReader;
+  private reader: ByteReader;
   private profile: ScalingProfile;
   /** The layout the options force, or null to detect it. */
   private forced: string | null;
@@ -61,18 +74,20 @@ export class HanDecoder {
     this.identity = null;
     // What the options leave out is that of a Norwegian direct-connected meter.
     const s = options.scaling || {};
-    this.profile = { country: s.country || "NO", ct: s.ct === undefined ? false : s.ct, ctRatio: s.ctRatio || 1 };
+    this.profile = { country: s.country || "NO", ct: s.ct === undefined ? false : s.ct, ctRatio: s.ctRatio || 1,
+      ctCheck: s.ctCheck };
     const layout = options.layout || "auto";
     if (layout !== "auto" && LAYOUT_NAMES.indexOf(layout) < 0) {
       throw new Error("layout must be one of auto, " + LAYOUT_NAMES.join(", ") + "; got \"" + layout + "\"");
     }
     this.forced = layout === "auto" ? null : layout;
     const self = this;
-    this.reader = new FrameReader({
+    const sink: FrameReaderOptions = {
       maxFrameSize: options.maxFrameSize,
       onMessage (info) { self.deliver(info); },
       onFrame: options.onFrame,
-    });
+    };
+    this.reader = options.reader ? options.reader(sink) : new FrameReader(sink);
     // The reader's counters, and the decoder's own beside them.
     const c = this.reader.counters as DecoderCounters;
     c.readings = 0;
@@ -82,7 +97,7 @@ export class HanDecoder {
     this.counters = c;
   }
 
-  /** Feeds a chunk of the HDLC byte stream, split anywhere. */
+  /** Feeds a chunk of the byte stream, split anywhere. */
   push(chunk: string | Uint8Array): void {
     this.reader.push(typeof chunk === "string" ? toBytes(chunk) : chunk);
   }
@@ -103,7 +118,16 @@ export class HanDecoder {
     let start = 0;
     // The LLC header E6 E7 00.
     if (info.length >= 3 && info[0] === 0xe6 && info[1] === 0xe7 && info[2] === 0x00) start = 3;
-    const tag = info.length > start ? info[start] : -1;
+    let tag = info.length > start ? info[start] : -1;
+    // Only what is wrapped: the unwrap counters appear on diag from the first such APDU, not from noise.
+    // 0xDD: general-ded-ciphering.
+    if ((tag === APDU_GENERAL_GLO_CIPHERING || tag === 0xdd || tag === APDU_GENERAL_BLOCK_TRANSFER) && this.options.unwrap) {
+      const inner = this.options.unwrap(info, start, this.counters);
+      if (!inner) return null;
+      info = inner;
+      start = 0;
+      tag = info[0];
+    }
     if (tag !== APDU_DATA_NOTIFICATION) {
       const why = unsupported(tag);
       if (why) {

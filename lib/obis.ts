@@ -27,8 +27,11 @@ export type IdentitySlot = "list_version" | "id" | "type" | "clock";
 
 /** The meaning of A-B:C.D.E.x, from the value groups that decide it: C names the quantity in the totals'
  *  numbering (1-14) plus 20 per phase (21 = active import L1, 31 = current L1, 32 = voltage L1, 33 = power factor
- *  L1, 41 = active import L2...), D = 7 is instantaneous, D = 8 cumulative, E > 0 a tariff. Code rather than a
- *  table: the interpreter would hold a table for as long as it runs, and each code is worked out once (obisInfo). */
+ *  L1, 41 = active import L2...), D = 7 is instantaneous, D = 8 cumulative, E > 0 a tariff. B, the measurement
+ *  channel, does not decide: 0 is "no channel given" and 1 the meter's first channel, which on a HAN port is its
+ *  only one, so Kamstrup's and Landis+Gyr's 1-1:1.8.0 is the total import as 1-0:1.8.0 is (not a tariff: that
+ *  is E). Code rather than a table: the interpreter would hold a table for as long as it runs, and each code is
+ *  worked out once (obisInfo). */
 function meaningOf(a: number, c: number, d: number, e: number): ObisMeaning | null {
   if (a !== 1 || (d !== 7 && d !== 8)) return null;
   const phase = c > 20 && c <= 80 ? Math.floor((c - 1) / 20) : 0;

@@ -4,7 +4,7 @@
  *  list carrying objects outside the Norwegian NVE set (Swedish 27-element list, Danish 65-element list, ...). */
 export type ListKind = 1 | 2 | 3 | "other";
 
-export type Unit = "W" | "var" | "VA" | "A" | "V" | "Wh" | "varh" | "VAh" | "Hz" | "%" | null;
+export type Unit = "W" | "var" | "VA" | "A" | "V" | "Wh" | "varh" | "VAh" | "Hz" | "%" | "m3" | "GJ" | null;
 
 export interface ObisValue {
   /** Scaled to the base unit; strings for identification items and date-times. */
@@ -39,7 +39,8 @@ export interface MeterClock {
 
 export interface Reading {
   list: ListKind;
-  /** The layout that decoded the frame: "aidon", "kaifa", "kamstrup", "generic". */
+  /** The layout that decoded the frame: "aidon", "kaifa", "kamstrup", "burgenland" (Austrian, positional), "push"
+   *  (a list that sends its push object list), "generic". */
   layout: string;
   meter: MeterIdentity;
   /** The meter's clock register, or the Data-Notification header time when the list has no clock register. */
@@ -48,6 +49,9 @@ export interface Reading {
   values: { [key: string]: number };
   /** Every value the meter sent, by OBIS code "A-B:C.D.E.F". */
   obis: { [code: string]: ObisValue };
+  /** For a value captured at a time of its own (a P1 meter's M-Bus gas, water and heat meters): that time, the
+   *  sub-meter's local wall time "YYYY-MM-DDThh:mm:ss", by value key. */
+  times?: { [key: string]: string };
 }
 
 /** Which list a set of values is, from the values alone: the same answer whichever maker's layout carried it. */

@@ -4,7 +4,7 @@
 // compare them between builds, not with the ESP32.
 import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
-import { buildFirmware, sizeText } from "./build";
+import { buildFirmware, firmwareSize } from "./build";
 import { createEmulator, meterSource } from "./emulator/index";
 import { startEmbeddedBroker } from "./mqtt-aedes";
 
@@ -18,7 +18,7 @@ function row(cells: string[], widths: number[]): string {
 
 export async function benchEmulator(): Promise<void> {
   const build = buildFirmware();
-  console.log("\nFirmware bundle: " + sizeText(build.bytes) +
+  console.log("\nFirmware bundle: " + firmwareSize(build) +
     (build.problems.length > 0 ? "; build problems: " + build.problems.join("; ") : ""));
   const broker = await startEmbeddedBroker(0);
   const widths = [14, 7, 12, 12, 10, 12, 9, 9];

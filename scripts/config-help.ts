@@ -17,6 +17,8 @@ export const FIELD_HELP: { [path: string]: string } = {
   "han.baud": "serial speed, or auto to detect",
   "han.parity": "parity, or auto to detect (Aidon/Kaifa: even, Kamstrup: none)",
   "han.maxFrameSize": "largest HDLC frame accepted, bytes",
+  "han.key": "encryption key of an encrypted meter (GUEK, from the grid company); empty for a meter that sends in clear",
+  "han.authKey": "authentication key (GAK); set, every frame must carry a valid tag",
   "meter.layout": "list layout, or auto to detect",
   "meter.country": "country of the meter's firmware (scaling)",
   "meter.ct": "current-transformer connected meter",

@@ -7,7 +7,7 @@
 import { parseCommandLine, runCli, UsageError } from "./cli";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { FIRMWARE_BUNDLE, buildFirmware, buildLoader, refusesBuild, sizeText, slotLayout } from "./build";
+import { FIRMWARE_BUNDLE, buildFirmware, buildLoader, refusesBuild, firmwareSize, slotLayout } from "./build";
 import { validateConfig } from "../lib/config/validate";
 import { CONFIG_STORE, FIRMWARE_VERSION } from "../lib/device";
 import { checkPort, hex, writeFiles } from "./device-link";
@@ -58,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
     refusesBuild("flash", loader, "nothing was written to the device")) return 1;
   mkdirSync(dirname(FIRMWARE_BUNDLE), { recursive: true });
   writeFileSync(FIRMWARE_BUNDLE, build.code);
-  say(`firmware han-reader ${FIRMWARE_VERSION}: ${sizeText(build.bytes)}`);
+  say(`firmware han-reader ${FIRMWARE_VERSION}: ${firmwareSize(build)}`);
 
   // The update number of what is installed: the clock's seconds, as npm run update numbers its images.
   const files = slotLayout(loader.code, build.code, Math.floor(Date.now() / 1000))

@@ -12,11 +12,11 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseCommandLine, runCli, UsageError } from "./cli";
-import { buildFirmware, refusesBuild, sizeText } from "./build";
+import { buildFirmware, refusesBuild, firmwareSize } from "./build";
 import { connectOnce } from "./mqtt-connect";
 import { validateConfig } from "../lib/config/validate";
 import { baseTopic } from "../lib/device";
-import { updateMac } from "../lib/update/sign";
+import { imageDigest, updateMac } from "../lib/update/sign";
 
 const USAGE = `usage: npm run update -- --device ID [--config FILE] [--broker URL] [--user U --password P] [--secret S]
   --device ID     the device to update (its deviceId; its base topic comes from the configuration)
@@ -82,7 +82,8 @@ const sha256 = (s: string) => createHash("sha256").update(Buffer.from(s, "latin1
 /** The "begin" message that opens the transfer of `image` as update `update` to `deviceId`; `id` comes back in
  *  the answer. */
 export function beginMessage(deviceId: string, secret: string, update: number, image: Buffer, id?: number): string {
-  const digest = createHash("sha256").update(image).digest("hex");
+  const digest = Buffer.from(imageDigest(sha256, (at, n) => image.subarray(at, at + n).toString("latin1"), image.length),
+    "latin1").toString("hex");
   return JSON.stringify({ op: "begin", device: deviceId, update: update, length: image.length, sha256: digest,
     mac: updateMac(sha256, secret, deviceId, update, image.length, digest), id });
 }
@@ -292,7 +293,7 @@ async function main(argv: string[]): Promise<number> {
 
   const build = buildFirmware();
   if (refusesBuild("update", build, "nothing was sent")) return 1;
-  console.log(`update: firmware: ${sizeText(build.bytes)}`);
+  console.log(`update: firmware: ${firmwareSize(build)}`);
   let client: mqtt.MqttClient;
   try {
     client = await connectOnce(url, { username: o.user || (config ? config.mqtt.username : undefined),

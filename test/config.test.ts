@@ -19,6 +19,8 @@ test("a minimal configuration is valid and gets every default", () => {
   assert.ok(config);
   assert.equal(config.han.baud, "auto");
   assert.equal(config.han.parity, "auto");
+  assert.equal(config.han.framing, "auto");
+  assert.equal(config.han.bits, 8);
   assert.equal(config.han.rx, 16);
   assert.equal(config.output.discoveryInterval, 200);
   assert.equal(config.output.perValueTopics, false);
@@ -30,6 +32,8 @@ test("each bad value is refused with its field and the accepted values", () => {
   const cases: [Record<string, unknown>, RegExp][] = [
     [{ han: { baud: 4800 } }, /^han\.baud: must be one of auto, 2400, 9600, 115200; got 4800$/],
     [{ han: { parity: "mark" } }, /^han\.parity: must be one of auto, even, none, odd/],
+    [{ han: { framing: "modbus" } }, /^han\.framing: must be one of auto, hdlc, mbus, p1; got "modbus"$/],
+    [{ han: { bits: 9 } }, /^han\.bits: must be one of 7, 8; got 9$/],
     [{ han: { rx: 40 } }, /^han\.rx: must be a GPIO the ESP32 can read: 0, 2, /],
     [{ mqtt: { url: "http://broker" } }, /^mqtt\.url: must be mqtt:\/\/host\[:port\] or mqtts:\/\/host\[:port\], port 1 to 65535/],
     [{ meter: { ct: "yes" } }, /^meter\.ct: must be true or false/],

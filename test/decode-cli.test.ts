@@ -7,7 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fromHex, toHex } from "../lib/bytes";
 import { listSpec, sampleFrame } from "./support/layout-frames";
-import { encodeLlc } from "../scripts/sim/layouts";
+import { encodeLlc, encodeApdu } from "../scripts/sim/layouts";
+import { cipheredApdu } from "../scripts/sim/secure-writer";
+import { P1Writer, smartyFrame } from "../scripts/sim/p1-writer";
 import { hdlcFrame, llcPayload } from "../scripts/sim/hdlc-writer";
 import { SCHEMA } from "../lib/config/schema";
 import { runScript, startScript } from "./support/run-script";
@@ -81,11 +83,33 @@ test("--tree prints the A-XDR tree before the reading; LLC payloads are accepted
   assert.equal(lines[1].active_energy_import, input.expected.values.active_energy_import);
 });
 
-test("an encrypted frame is reported unsupported", async () => {
-  const { status, lines } = await decode(["--hex", encryptedFrame()]);
+test("an encrypted frame without --key is refused as \"no key\", one line on stderr, no values", async () => {
+  const { status, lines, stderr } = await decode(["--hex", encryptedFrame()]);
   assert.equal(status, 0);
-  assert.match(lines[0].unsupported, /encrypted/);
-  assert.equal(lines[1].counters.unsupported, 1);
+  assert.equal(lines.length, 1, "the counters only");
+  assert.match(stderr, /^decode: refused: encrypted APDU from [0-9a-f]{16}: no key \(han.key\)\n$/);
+  assert.equal(lines[0].counters.no_key, 1);
+});
+
+test("a DB frame with --key goes by what the key opens: a bare ciphered DLMS APDU to the DLMS path, a Smarty " +
+  "frame (hex or binary) to P1", async () => {
+  const key = new Uint8Array(16).map((_, i) => i + 1);
+  const authKey = new Uint8Array(16).fill(0xd0);
+  const title = new Uint8Array([0x4b, 0x46, 0x4d, 0, 0, 0, 0, 7]);
+  const apdu = cipheredApdu(encodeApdu(AIDON_LIST2.input), { key, authKey, systemTitle: title, counter: 5 });
+  const dlms = await decode(["--key", toHex(key), "--auth-key", toHex(authKey), "--hex", toHex(apdu)]);
+  assert.equal(dlms.status, 0, dlms.stderr);
+  assert.equal(dlms.lines[0].active_power_import, AIDON_LIST2.expected.values.active_power_import);
+  assert.equal(dlms.lines[0].list, 2);
+  const telegram = new P1Writer({ version: "5.0", phases: 3, meterId: "E0012345678901234" })
+    .telegram(Date.UTC(2026, 5, 1), { active_energy_import: 1e7, active_power_import: 1234 }, []);
+  const frame = smartyFrame(telegram.bytes, { key, systemTitle: title, frameCounter: 9 });
+  for (const input of [["--hex", toHex(frame)], ["-"]]) {
+    const p1 = await decode(["--key", toHex(key)].concat(input), input[0] === "-" ? Buffer.from(frame) : undefined);
+    assert.equal(p1.status, 0, p1.stderr);
+    assert.equal(p1.lines[0].active_power_import, 1234, input[0]);
+    assert.equal(p1.lines[1].counters.frames_ok, 1);
+  }
 });
 
 test("invalid input gets a one-line error and a non-zero exit", async () => {

@@ -10,6 +10,7 @@ import { FakeClock } from "./support/fake-clock";
 import { FakeSocket } from "./support/fake-mqtt-socket";
 import { listSpec, sampleFrame, LayoutFrame } from "./support/layout-frames";
 import { commandPayload } from "../scripts/command";
+import { encodeSecured } from "../scripts/sim/secure-writer";
 
 const SECRET = "device-test-secret-0123";
 
@@ -71,13 +72,28 @@ test("diag every interval carries exactly the keys docs/mqtt.md documents", () =
   const doc = readFileSync(new URL("../docs/mqtt.md", import.meta.url), "utf8");
   const section = doc.slice(doc.indexOf("## Diagnostics"), doc.indexOf("## Home Assistant discovery"));
   const documented = new Set<string>();
+  // The keys documented as present only once an encrypted or block-transfer frame has come.
+  const wrapped = new Set<string>();
   for (const line of section.split("\n").filter((l) => l.startsWith("| `"))) {
-    for (const m of line.split("|")[1].matchAll(/`([a-z0-9_]+)`/g)) documented.add(m[1]);
+    for (const m of line.split("|")[1].matchAll(/`([a-z0-9_]+)`/g)) {
+      (line.includes("present from the first such frame") ? wrapped : documented).add(m[1]);
+    }
   }
+  assert.ok(wrapped.has("no_key") && wrapped.has("decrypt_errors"), "docs/mqtt.md lists the decryption counters");
   assert.deepEqual(Object.keys(diag[0]).sort(), [...documented].sort());
   assert.equal(diag[0].frames_ok, 6);
   assert.equal(diag[0].rssi, -58);
   assert.equal(diag[0].serial, "2400 8E1");
+  // An encrypted list, and no key configured: refused as "no key", and the decryption counters join.
+  const input = sampleFrame(listSpec("aidon", 3, 4, 2, "NO"), 9).input;
+  r.sendFrame({ frame: encodeSecured(input, { key: new Uint8Array(16).fill(1), authKey: new Uint8Array(16).fill(2) }, 1) } as LayoutFrame);
+  r.socket.send({ cmd: "publish", topic: "han/d1/cmd", payload: Buffer.from('{"cmd":"diag"}'), qos: 0, retain: false,
+    dup: false });
+  const after = r.on("diag").map((p) => JSON.parse(p));
+  assert.equal(after.length, 2);
+  assert.deepEqual(Object.keys(after[1]).sort(), [...documented, ...wrapped].sort());
+  assert.equal(after[1].no_key, 1);
+  assert.equal(after[1].readings, diag[0].readings);
 });
 
 test("commands: diag now, identify, a signed configuration change stored and followed by a restart", () => {

@@ -42,3 +42,42 @@ test("SNTP unreachable, then set: hours labelled by the meter's clock, then by S
     emu.close();
   }
 });
+
+test("a noisy line spoils every 10-s list for eight minutes before the hour: the device keeps its serial setting and " +
+  "publishes the hourly list that comes through intact", async function () {
+  const base = "han/noisy-line";
+  const start = Date.UTC(2026, 9, 11, 9, 40);
+  const inner = meterSource({ maker: "kamstrup", phases: 3, wires: 4, country: "NO", seed: 62, startMs: start });
+  const spoilFrom = 12 * MINUTE;
+  const hourly = 20 * MINUTE + 5000;
+  const emu = emulate({
+    startMs: start,
+    files: { "han.json": deviceConfig(broker().port, "noisy-line"),
+      "han.serial": JSON.stringify({ baud: 2400, parity: "none" }) },
+    // One byte in the body of each 10-s list flipped, its header left whole: what 1 % of bytes spoilt does to most.
+    source: Object.assign({}, inner, { take: function (untilMs: number) {
+      return inner.take(untilMs).map(function (t) {
+        if (t.at < spoilFrom || t.at >= hourly) return t;
+        const bytes = t.bytes.slice();
+        bytes[bytes.length >> 1] ^= 0x10;
+        return { at: t.at, bytes: bytes };
+      });
+    } }),
+    serialPollMs: 1000,
+  }, recorder);
+  try {
+    await emu.advance(22 * MINUTE, 5000);
+    await recorder.waitFor(function () {
+      return recorder.json(base + "/energy").some(function (e) { return e.hour_end === "2026-10-11T10:00:00Z"; });
+    }, "the 10:00 hourly list").catch(function () { /* asserted below */ });
+    const diag = recorder.json(base + "/diag");
+    const last = diag[diag.length - 1];
+    assert.deepEqual(recorder.json(base + "/energy").map(function (e) { return e.hour_end; }), ["2026-10-11T10:00:00Z"],
+      JSON.stringify(last.serial_tried));
+    // Every 10-s list of the eight minutes reached the frame reader, and failed its check there.
+    assert.ok(last.fcs_errors as number >= 45, "fcs_errors " + last.fcs_errors);
+    assert.equal(last.serial, "2400 8N1");
+  } finally {
+    emu.close();
+  }
+});

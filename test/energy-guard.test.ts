@@ -29,8 +29,9 @@ test("the registers are read back from Storage as written, a damaged file starti
   const guard = new EnergyGuard({ maxPower: 50000, store });
   guard.check("active_energy_import", 9007199254740991, 1767225600000);
   guard.check("reactive_energy_export", 123456789.123, 1767225612345);
-  guard.save(1767225612345);
+  guard.save(1767225600000, "{\"hour_end\":\"2026-01-01T00:00:00Z\"}");
   const again = new EnergyGuard({ maxPower: 50000, store });
+  assert.deepEqual(again.kept, [1767225600000, "{\"hour_end\":\"2026-01-01T00:00:00Z\"}"], "the last energy message");
   assert.equal(again.check("active_energy_import", 9007199254740990, 1767225612345)?.why, "lower", "exact past 2^52");
   assert.equal(again.check("reactive_energy_export", 123456789.123, 1767225612345), null, "an equal total is no drop");
   assert.equal(again.check("reactive_energy_export", 123456789.122, 1767225612345)?.why, "lower");
@@ -40,14 +41,19 @@ test("the registers are read back from Storage as written, a damaged file starti
   }
 });
 
-test("Storage is written with accepted energy at most every 30 minutes, however fast the registers come", () => {
+test("Storage is written with each energy message, the registers beside it; a full Storage loses neither", () => {
   const store = new MemoryStore();
   const guard = new EnergyGuard({ maxPower: 50000, store });
-  let wh = 1000;
-  for (let t = 0; t < 24 * HOUR; t += 10000) {
-    wh += 10;
-    guard.check("active_energy_import", wh, t);
-    guard.save(t);
+  for (let h = 1; h <= 24; h++) {
+    guard.check("active_energy_import", 1000 + h * 500, h * HOUR);
+    guard.save(h * HOUR, "hour " + h);
   }
-  assert.equal(store.writes, 48);
+  assert.equal(store.writes, 24);
+  const again = new EnergyGuard({ maxPower: 50000, store });
+  assert.deepEqual(again.kept, [24 * HOUR, "hour 24"]);
+  assert.equal(again.check("active_energy_import", 12999, 25 * HOUR)?.why, "lower");
+  const full = { readStore: () => undefined, writeStore: () => { throw new Error("Unable to find or create file"); } };
+  const refused = new EnergyGuard({ maxPower: 50000, store: full });
+  refused.check("active_energy_import", 1000, 0);
+  assert.doesNotThrow(() => refused.save(HOUR, "hour 1"));
 });

@@ -6,6 +6,10 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { euSummerTime, meterTime } from "../lib/publish/hour-label";
 import { HanDecoder } from "../lib/han-decoder";
+import { Publisher } from "../lib/publish/publisher";
+import { MeterSimulator } from "../scripts/sim/meter";
+import { FakeClock } from "./support/fake-clock";
+import { MemoryStore } from "./support/memory-store";
 import type { Reading } from "../lib/reading";
 import { makerClock } from "../scripts/sim/layouts";
 import { utcMs } from "../scripts/sim/wallclock";
@@ -157,3 +161,38 @@ test("the real interpreter finds the same seasons and meter instants", { skip: m
     assert.ok(want.every((ms) => Number.isInteger(ms)), "every clock read");
     assert.equal(want[want.length - 1], utcMs(2026, 10, 25, 0, 30, 0), "the first 02:30 without a reckoning");
   });
+
+test("registers in every message (Danish Kamstrup), the device restarted in the hour's first 30 s, some after the " +
+  "hour was published: each hour is published once", () => {
+  const HOUR_MS = 3600000;
+  const from = Date.UTC(2026, 5, 15, 9, 58);
+  const clock = new FakeClock();
+  clock.advance(from);
+  const store = new MemoryStore();
+  const labels: string[] = [];
+  const sink = { publish: (topic: string, payload: string) => {
+    if (topic.endsWith("/energy")) labels.push(JSON.parse(payload).hour_end);
+    return true;
+  } };
+  const start = () => {
+    const publisher = new Publisher(sink, { base: "han/d", deviceId: "d", firmwareVersion: "0", perValueTopics: false,
+      rawTopic: false, discovery: false, discoveryPrefix: "homeassistant", discoveryInterval: 200, maxPower: 50000,
+      clock, store });
+    return new HanDecoder({ onReading: (r) => publisher.reading(r), scaling: { country: "DK" } });
+  };
+  // 10:00:15 and 11:00:25 after the hour's register went out at xx:00:00; 12:00:00.5 before it.
+  const restarts = [Date.UTC(2026, 5, 15, 10, 0, 15), Date.UTC(2026, 5, 15, 11, 0, 25),
+    Date.UTC(2026, 5, 15, 12, 0, 0, 500)];
+  let decoder = start();
+  for (const f of new MeterSimulator({ maker: "kamstrup", country: "DK", lists: "dk", phases: 3, wires: 4, seed: 3,
+    startMs: from }).advanceTo(from + 3 * HOUR_MS)) {
+    const at = f.sentAt + Math.ceil(f.bytes.length * 10000 / 2400);
+    if (restarts.length > 0 && restarts[0] <= at) {
+      clock.advance(restarts.shift()! - clock.now());
+      decoder = start();
+    }
+    clock.advance(at - clock.now());
+    decoder.push(f.bytes);
+  }
+  assert.deepEqual(labels, ["2026-06-15T10:00:00Z", "2026-06-15T11:00:00Z", "2026-06-15T12:00:00Z"]);
+});

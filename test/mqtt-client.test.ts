@@ -482,10 +482,64 @@ function loggingStore(held: OutMessage[]): { store: KeptStore; log: string[] } {
       if (m) log.push("next " + m.payload);
       return m;
     },
+    received: (m) => log.push("received " + m.payload),
     done: (m) => log.push("done " + m.payload),
   };
   return { store, log };
 }
+
+/** Online with a CONNACK saying whether the broker kept the session. */
+function session(r: Rig, present: boolean): FakeSocket {
+  if (r.sockets.length === 0) r.client.start();
+  const s = r.sockets[r.sockets.length - 1];
+  s.accept();
+  s.send({ cmd: "connack", returnCode: 0, sessionPresent: present });
+  return s;
+}
+
+test("QoS 2 kept messages: exactly once to the broker across lost connections, restarts and a broker that lost the " +
+  "session", () => {
+  const { store, log } = loggingStore([]);
+  const r = rig({ keptStore: store, cleanSession: false });
+  r.client.publish("han/3f2a/energy", "h1", { qos: 2, retain: true, keep: true });
+  const s = session(r, false);
+  assert.equal((s.of("connect")[0] as mqttPacket.IConnectPacket).clean, false, "a session the broker keeps");
+  const sent = publishes(s).filter((p) => p.topic === "han/3f2a/energy");
+  assert.deepEqual(sent.map(summary), ["han/3f2a/energy h1 q2 r -"]);
+  const id = sent[0].messageId as number;
+  // PUBREC: marked in the store, released; the PUBCOMP is lost with the connection.
+  s.send({ cmd: "pubrec", messageId: id });
+  assert.deepEqual(s.of("pubrel").map((p) => (p as mqttPacket.IPubrelPacket).messageId), [id]);
+  assert.deepEqual(log, ["add h1", "next h1", "received h1"]);
+  s.close();
+  r.clock.runNext();
+  // The broker kept the session: only the release goes again, never the message, which it would take anew.
+  const s2 = session(r, true);
+  assert.deepEqual(publishes(s2).filter((p) => p.topic === "han/3f2a/energy"), []);
+  assert.deepEqual(s2.of("pubrel").map((p) => (p as mqttPacket.IPubrelPacket).messageId), [id]);
+  s2.send({ cmd: "pubcomp", messageId: id });
+  assert.deepEqual(log, ["add h1", "next h1", "received h1", "done h1"]);
+  assert.equal(r.client.stats().inflight, 0);
+
+  // After a restart the store hands out one the broker had (marked), under the identifier it was kept with.
+  const held: OutMessage[] = [{ topic: "han/3f2a/energy", payload: "h2", qos: 2, retain: true, keep: true, id: 0x9812,
+    rel: true }, { topic: "han/3f2a/energy", payload: "h3", qos: 2, retain: true, keep: true, id: 0x9830 }];
+  const again = loggingStore(held);
+  const r2 = rig({ keptStore: again.store, cleanSession: false });
+  const kept = session(r2, true);
+  assert.deepEqual(kept.of("pubrel").map((p) => (p as mqttPacket.IPubrelPacket).messageId), [0x9812]);
+  assert.deepEqual(publishes(kept).filter((p) => p.topic === "han/3f2a/energy").map((p) => [p.payload.toString(),
+    p.messageId]), [["h3", 0x9830]]);
+  // A broker restarted without its sessions forgot both: each goes again as a message, under its identifier.
+  kept.close();
+  r2.clock.runNext();
+  const lost = session(r2, false);
+  assert.deepEqual(lost.of("pubrel"), []);
+  assert.deepEqual(publishes(lost).filter((p) => p.topic === "han/3f2a/energy").map((p) => [p.payload.toString(),
+    p.messageId, p.dup]), [["h2", 0x9812, true], ["h3", 0x9830, true]]);
+  lost.send({ cmd: "pubrec", messageId: 0x9812 }, { cmd: "pubcomp", messageId: 0x9812 });
+  assert.deepEqual(again.log.slice(-1), ["done h2"], "marked once: the store knew it was received");
+});
 
 test("kept messages: added to the store, sent as it hands them out while there is room, done on PUBACK", () => {
   // One kept before a restart, one published while offline.

@@ -44,14 +44,15 @@ async function arrived(emu: Emulator, bytesIn: number): Promise<boolean> {
 async function ready(emu: Emulator, client: mqtt.MqttClient, id: string): Promise<void> {
   const topic = "han/" + id + "/diag";
   assert.ok(await emu.advanceUntil(() => clockIsSet(emu.wallMs()), 60000), emu.console.text());
+  // Commands sent while the device rebooted wait in its kept session and reach it at once, most of them refused
+  // as too frequent: the diag is asked again, no more often than the device answers, until an answer is through.
   for (let attempt = 0; attempt < 20; attempt++) {
     const before = recorder.on(topic).length;
-    if (await send(emu, client, id, '{"cmd":"diag"}')) {
-      await emu.advance(1000, 10);
-      await recorder.waitFor(() => recorder.on(topic).length > before, "diag answering the command");
+    await send(emu, client, id, '{"cmd":"diag"}');
+    await emu.advance(2500, 10);
+    if (await recorder.waitFor(() => recorder.on(topic).length > before, "diag", 500).then(() => true, () => false)) {
       return;
     }
-    await emu.advance(500);
   }
   assert.fail("no command reached the device; console:\n" + emu.console.text());
 }

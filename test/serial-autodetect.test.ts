@@ -1,8 +1,14 @@
 // Serial autodetection judged by what the frame reader makes of the bytes: valid frames keep a setting, bytes
 // without frames (or damaged frames) condemn it, silence changes nothing, and a frame that may be luck proves nothing.
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { SerialAutodetect, CANDIDATES, LineCounters } from "../lib/serial-autodetect";
+import { SerialAutodetect, CANDIDATES, FRAMING_CANDIDATES, FramingDetect, JudgedReader, LineCounters, SerialSetting,
+  serialText } from "../lib/serial-autodetect";
+import { HanDecoder } from "../lib/han-decoder";
+import { createMbusReader } from "../lib/mbus/frame-reader";
+import { P1TelegramReader } from "../lib/p1/telegram-reader";
+import { MeterSimulator, MeterOptions } from "../scripts/sim/meter";
+import { converterFor, LineSettings } from "../scripts/emulator/line";
 
 function counters(): LineCounters {
   return { bytes_in: 0, frames_ok: 0, hcs_errors: 0, fcs_errors: 0, length_errors: 0 };
@@ -97,4 +103,89 @@ test("a lone valid frame with little else waits for the next frames to confirm i
   k.bytes_in += 450; k.frames_ok += 2; k.hcs_errors += 1;
   assert.equal(e.judge(k), null);
   assert.equal(e.locked, true, "two valid frames and one damaged (a window that began mid-frame)");
+});
+
+// Framing and setting found together, over a modelled line: a simulated meter of each framing at its own
+// setting, read at each candidate's setting (scripts/emulator/line.ts: a wrong parity or data size gives
+// misframed bytes, a wrong baud rate garbage), judged window by window by the reader of the candidate's framing.
+describe("the framing and the setting, found from the meter's own bytes", () => {
+  const WINDOW_MS = 25000;
+  const START = Date.UTC(2026, 2, 2, 8, 0, 0);
+  const readers = {
+    hdlc: (): JudgedReader => new HanDecoder({ onReading: () => undefined }),
+    mbus: (): JudgedReader => new HanDecoder({ reader: createMbusReader, onReading: () => undefined }),
+    p1: (): JudgedReader => new P1TelegramReader({ onTelegram: () => undefined }),
+  };
+
+  function lineOf(s: SerialSetting): LineSettings {
+    return { baud: s.baud, bytesize: s.bits === 7 ? 7 : 8, parity: s.parity, stopbits: 1 };
+  }
+
+  /** Runs the line until the detector locks (or `windows` pass); returns the detector. */
+  function detectOn(meter: MeterOptions, line: SerialSetting, make: typeof readers | Partial<typeof readers>,
+    start: SerialSetting | null, windows: number): FramingDetect {
+    const sim = new MeterSimulator(Object.assign({}, meter, { seed: 5, startMs: START }));
+    const d = new FramingDetect(make as { [f: string]: () => JudgedReader }, null, start);
+    let rx = converterFor(lineOf(line), lineOf(d.detect.current), 1);
+    for (let w = 1; w <= windows && !d.detect.locked; w++) {
+      const got: number[] = [];
+      for (const f of sim.advanceTo(START + w * WINDOW_MS)) {
+        f.bytes.forEach((b, i) => rx.char(b, 0, i === f.bytes.length - 1, (byte) => { got.push(byte); }));
+      }
+      d.push(new Uint8Array(got));
+      if (d.judge()) rx = converterFor(lineOf(line), lineOf(d.detect.current), w);
+    }
+    return d;
+  }
+
+  const cases: [string, MeterOptions, SerialSetting][] = [
+    ["HDLC 2400 8E1 (Aidon)", { maker: "aidon", phases: 3, wires: 4, country: "NO", seed: 0, startMs: 0 },
+      { baud: 2400, parity: "even" }],
+    ["HDLC 2400 8N1 (Kamstrup)", { maker: "kamstrup", phases: 3, wires: 4, country: "NO", seed: 0, startMs: 0 },
+      { baud: 2400, parity: "none" }],
+    ["M-Bus 2400 8E1 (EVN)", { maker: "generic", phases: 3, wires: 4, country: "AT", seed: 0, startMs: 0,
+      framing: "mbus" }, { baud: 2400, parity: "even", framing: "mbus" }],
+    ["M-Bus 9600 8E1", { maker: "generic", phases: 3, wires: 4, country: "AT", seed: 0, startMs: 0, framing: "mbus",
+      mbusBaud: 9600 }, { baud: 9600, parity: "even", framing: "mbus" }],
+    ["DSMR 5 P1 115200 8N1", { maker: "aidon", phases: 3, wires: 4, country: "NO", seed: 0, startMs: 0,
+      framing: "p1" }, { baud: 115200, parity: "none", framing: "p1" }],
+    ["DSMR 2.2 P1 9600 7E1", { maker: "aidon", phases: 3, wires: 4, country: "NO", seed: 0, startMs: 0,
+      framing: "p1", p1Version: "2.2" }, { baud: 9600, parity: "even", bits: 7, framing: "p1" }],
+  ];
+
+  for (const [name, meter, setting] of cases) {
+    test(`${name}: found from the first candidate, and from every other one`, () => {
+      for (const start of [null].concat(FRAMING_CANDIDATES as never[]) as (SerialSetting | null)[]) {
+        const d = detectOn(meter, setting, readers, start, 40);
+        const from = start ? serialText(start) + " " + (start.framing || "hdlc") : "the first";
+        assert.ok(d.detect.locked, `${name} from ${from}: not locked; tried ${JSON.stringify(d.detect.report())}`);
+        // An 8E1 line read at 8N1 delivers every byte intact (the module's header): where that candidate comes
+        // first, it is kept.
+        const found = d.detect.current;
+        const alike = setting.parity === "even" && !setting.bits && found.parity === "none" &&
+          found.baud === setting.baud && found.framing === setting.framing && !found.bits;
+        if (!alike) assert.deepEqual(found, setting, `${name} from ${from}`);
+        const working = d.detect.report().filter((r) => r.verdict === "working");
+        assert.deepEqual(working.map((r) => [r.framing, r.baud, r.parity, r.bits]),
+          [[found.framing, found.baud, found.parity, found.bits]], "the report names framing and setting");
+      }
+    });
+  }
+
+  test("a framing without a reader at hand is not tried: an M-Bus meter stays unfound by an HDLC-only device", () => {
+    const d = detectOn(cases[2][1], cases[2][2], { hdlc: readers.hdlc }, null, 20);
+    assert.equal(d.detect.locked, false);
+    assert.ok(d.detect.report().every((r) => r.framing === undefined), "only HDLC candidates");
+    assert.deepEqual(new FramingDetect({ hdlc: readers.hdlc }, null, null).detect.report().length, CANDIDATES.length);
+  });
+
+  test("a fixed setting of a framing without a reader is refused by name", () => {
+    assert.throws(() => new FramingDetect({ hdlc: readers.hdlc }, { baud: 9600, parity: "even", framing: "mbus" }, null),
+      /framing must be one of hdlc; got "mbus"/);
+  });
+
+  test("diag shows the setting with its data bits", () => {
+    assert.deepEqual(FRAMING_CANDIDATES.map(serialText), ["2400 8E1", "2400 8N1", "2400 8E1", "9600 8E1", "115200 8N1",
+      "9600 7E1", "9600 8E1", "9600 8N1", "115200 8N1", "115200 8E1"]);
+  });
 });

@@ -25,7 +25,7 @@ function linesOf(stdout: string, topic: string): string[] {
 test("five simulated minutes of a 1-phase Kaifa meter show power, instant values and diagnostics", { timeout: 120000 }, async () => {
   const r = await start(["--meter", "kaifa", "-1p", "--speed", "300", "--for", "300"]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /^firmware: \d+ bytes \([\d.]+ KB of the 64 KB cap\)\n/);
+  assert.match(r.stderr, /^firmware: \d+ bytes \([\d.]+ KB of the 64 KB cap\), with \d+ parts \d+ bytes\n/);
   assert.match(r.stderr, /broker: mqtt:\/\/127\.0\.0\.1:\d+ \(embedded/);
   assert.ok(linesOf(r.stdout, "han/emulated/power").length > 50, "power every 2 s");
   const instant = JSON.parse(linesOf(r.stdout, "han/emulated/instant").at(-1)!.split(" han/emulated/instant ")[1]);
@@ -36,6 +36,21 @@ test("five simulated minutes of a 1-phase Kaifa meter show power, instant values
     "one connection, kept for the whole run");
   assert.ok(!r.stdout.includes("\x1b"), "screen control codes in piped output");
 });
+
+test("each framing the simulator sends, encrypted too, reaches the screen: the device is configured to read it",
+  { timeout: 240000 }, async () => {
+    for (const args of [["--framing", "p1", "--encrypt"], ["--framing", "mbus"], ["--framing", "mbus", "--encrypt"],
+      ["--encrypt"]]) {
+      // Smarty sends every 10 s: two minutes for as many readings.
+      const seconds = args.join(" ") === "--framing p1 --encrypt" ? "120" : "60";
+      const r = await start(args.concat(["--speed", "100", "--for", seconds]));
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(linesOf(r.stdout, "han/emulated/power").length >= 5, args.join(" ") + ": no power readings\n" + r.stderr);
+      const diag = linesOf(r.stdout, "han/emulated/diag").map((l) => JSON.parse(l.split(" han/emulated/diag ")[1]));
+      assert.equal(diag.at(-1)!.framing, args[0] === "--framing" ? args[1] : "hdlc", args.join(" "));
+      assert.equal(diag.at(-1)!.decrypt_errors || 0, 0, args.join(" "));
+    }
+  });
 
 test("at --speed 300, a stall of the host while the broker's CONNACK is on its way does not pass for a dead broker",
   { timeout: 60000 }, async () => {
@@ -78,7 +93,9 @@ test("an embedded broker whose port is taken leaves nothing running behind it, s
 
 test("bad options are refused with the usage", async () => {
   for (const args of [["--meter", "landis"], ["--speed", "0"], ["--for", "-1"], ["--broker", "http://x"],
-    ["--to-real-broker"], ["--to-real-broker", "--config", "han.json", "--broker", "mqtt://x:1883"]]) {
+    ["--to-real-broker"], ["--to-real-broker", "--config", "han.json", "--broker", "mqtt://x:1883"],
+    ["--framing", "modbus"], ["--encrypt", "--key", "00"], ["--key", "000102030405060708090A0B0C0D0E0F"],
+    ["--dsmr", "4.2"]]) {
     const r = await start(args);
     assert.equal(r.code, 2, args.join(" "));
     assert.match(r.stderr, /^start: .*\nusage: npm start/);

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { Flash } from "../scripts/emulator/storage";
+import { Flash, fileRange } from "../scripts/emulator/storage";
 import { FakeClock } from "./support/fake-clock";
 import { startUpdates, type Updater } from "../lib/update/receiver";
 import { readRecord, recordText, copyName, slotName, type BootRecord } from "../lib/update/record";
@@ -46,7 +46,11 @@ function harness(o: { slot?: number | null; secret?: string | null; record?: Boo
   const platform = {
     clock,
     slot: o.slot === null ? undefined : o.slot === undefined ? r.g : o.slot,
-    readStore: (name: string) => flash.read(name),
+    // As on the ESP32: a string read from Storage holds at most 65,535 bytes.
+    readStore: (name: string, offset?: number, length?: number) => {
+      const text = flash.read(name);
+      return text === undefined ? undefined : fileRange(text, offset, length).substr(0, 65535);
+    },
     writeStore: (name: string, text: string, offset?: number, size?: number) => {
       const error = flash.writeFile(name, text, offset || 0, size || 0);
       if (error) throw new Error(error);
@@ -84,6 +88,22 @@ function sendAll(h: Harness, image: Buffer, chunk: number, upTo?: number): void 
     at = a.at;
   }
 }
+
+test("an image longer than the longest string the device holds (a script with its parts) is verified piece by " +
+  "piece, and one altered byte in its last piece is refused", () => {
+  const big = Buffer.from("x".repeat(100000), "latin1");
+  const h = harness({});
+  h.send(beginMessage("dev-a", SECRET, INSTALLED + 60, big));
+  sendAll(h, big, 2048);
+  assert.equal(h.send(JSON.stringify({ op: "commit" })).state, "verified");
+  const altered = Buffer.from(big);
+  altered[99999] ^= 1;
+  const other = harness({});
+  other.send(beginMessage("dev-a", SECRET, INSTALLED + 60, big));
+  sendAll(other, altered, 2048);
+  const refused = other.send(JSON.stringify({ op: "commit" }));
+  assert.deepEqual([refused.state, refused.why], ["refused", "the image does not match its signed SHA-256 (forged or damaged)"]);
+});
 
 test("a signed image goes into the other slot, is verified at commit and started on trial in the meter's pause", () => {
   const h = harness({});
@@ -195,8 +215,8 @@ test("forged, other-device, replayed, cut-short and altered images are refused a
     }, /does not match its signed SHA-256/],
     ["not JSON", () => h.send("{nope"), /not JSON/],
     ["an unknown op", () => h.send(JSON.stringify({ op: "install" })), /op is none of status, begin, commit/],
-    ["too long", () => h.send(beginMessage("dev-a", SECRET, INSTALLED + 11, Buffer.alloc(70000))),
-      /begin needs update 1-999999999999, length 1-65535, sha256 and mac of 64 hex digits/],
+    ["too long", () => h.send(beginMessage("dev-a", SECRET, INSTALLED + 11, Buffer.alloc(262145))),
+      /begin needs update 1-999999999999, length 1-262144, sha256 and mac of 64 hex digits/],
     ["a commit of nothing", () => h.send(JSON.stringify({ op: "commit" })), /no update under way/],
   ];
   refusals.forEach(([what, act, why], i) => {

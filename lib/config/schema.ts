@@ -50,6 +50,8 @@ export function configSchema(): FieldSpec[] {
   const pins = "a GPIO the ESP32 can ";
   const free = ": 0, 2, 4, 5, 12-19, 21-23, 25-27, 32";
   const drive = { check (pin: number) { return pin < 34 && input(pin); }, checkText: pins + "drive" + free + ", 33" };
+  const key = { optional: true, secret: true, check (t: string) { return t.length === 32 && /^[0-9a-fA-F]+$/.test(t); },
+    checkText: "32 hex digits (16 bytes)" };
   return [
     field("deviceId", "string", Object.assign({ optional: true }, NAME)),
     field("led", "integer", Object.assign({ def: 2 }, drive)),
@@ -71,9 +73,16 @@ export function configSchema(): FieldSpec[] {
     field("han.tx", "integer", Object.assign({ def: 17 }, drive)),
     field("han.baud", "choice", { def: "auto", choices: ["auto", 2400, 9600, 115200] }),
     field("han.parity", "choice", { def: "auto", choices: ["auto", "even", "none", "odd"] }),
+    // With han.baud and han.parity set: 7 for the 9600 7E1 of DSMR 2.2 and 3 P1 ports.
+    field("han.bits", "choice", { def: 8, choices: [7, 8] }),
+    // How the meter frames its messages; auto finds it with the serial setting (lib/serial-autodetect.ts).
+    field("han.framing", "choice", { def: "auto", choices: ["auto", "hdlc", "mbus", "p1"] }),
     field("han.maxFrameSize", "integer", { def: 1024, min: 64, max: 2048 }),
+    // AES-128 keys of an encrypted meter (GUEK and GAK): 16 bytes in hex, as grid companies hand them out.
+    field("han.key", "string", key),
+    field("han.authKey", "string", key),
     field("meter.layout", "choice", { def: "auto",
-      choices: ["auto", "aidon", "kaifa", "kamstrup", "generic"] }),
+      choices: ["auto", "aidon", "kaifa", "kamstrup", "burgenland", "push", "generic"] }),
     field("meter.country", "choice", { def: "NO",
       choices: ["NO", "SE", "DK", "FI", "AT"] }),
     field("meter.ct", "boolean", { def: false }),
@@ -92,6 +101,18 @@ export function configSchema(): FieldSpec[] {
       checkText: "text of at most 64 characters" }),
     field("remote.configChanges", "boolean", { def: false }),
     field("remote.secret", "string", { optional: true, secret: true, minLength: 16 }),
+    // lib/insights: the capacity step, voltage quality, net power and the consistency check (docs/mqtt.md, Insights).
+    field("insights.capacity", "boolean", { def: true }),
+    field("insights.voltage", "boolean", { def: true }),
+    field("insights.net", "boolean", { def: true }),
+    field("insights.consistency", "boolean", { def: true }),
+    field("insights.steps", "string", { def: "2,5,10,15,20,25", check (text: string) {
+      const l = text.split(",");
+      for (let i = 0; i < l.length; i++) if (!(+l[i] > (i ? +l[i - 1] : 0))) return false;
+      return l.length <= 20;
+    }, checkText: "up to 20 ascending kW limits, comma-separated (2,5,10,15,20,25)" }),
+    field("insights.nominalVoltage", "number", { def: 230, min: 100, max: 500 }),
+    field("insights.voltageBand", "number", { def: 10, min: 1, max: 20 }),
   ];
 }
 

@@ -8,13 +8,16 @@ export interface Config {
   led: number;
   wifi: { ssid: string; password: string };
   mqtt: { url: string; username?: string; password?: string; baseTopic?: string; keepAlive: number; ca?: string };
-  han: { rx: number; tx: number; baud: "auto" | number; parity: "auto" | "even" | "none" | "odd"; maxFrameSize: number };
+  han: { rx: number; tx: number; baud: "auto" | number; parity: "auto" | "even" | "none" | "odd"; maxFrameSize: number;
+    key?: string; authKey?: string; bits: number; framing: "auto" | "hdlc" | "mbus" | "p1" };
   meter: { layout: string; country: string; ct: boolean; ctRatio: number; maxPower: number };
   output: { perValueTopics: boolean; rawTopic: boolean; discovery: boolean; discoveryPrefix: string;
     discoveryInterval: number; diagInterval: number };
   ntp: string;
   console: { password: string };
   remote: { configChanges: boolean; secret?: string };
+  insights: { capacity: boolean; voltage: boolean; net: boolean; consistency: boolean; steps: string;
+    nominalVoltage: number; voltageBand: number };
 }
 
 export interface ValidationResult {

@@ -8,6 +8,10 @@ import type { Unit } from "../reading";
 export function impliedScaler(layout: string, ct: boolean, c: number, unit: Unit, profile: ScalingProfile): number {
   // Kaifa: current in mA, voltage in 0.1 V, everything else in base units.
   if (layout === "kaifa") return unit === "A" ? -3 : unit === "V" ? -1 : 0;
+  // Landis+Gyr E450 (Netz Burgenland's list, and the push object lists of those in Switzerland, which carry no
+  // scaler_unit): current in 0.01 A, everything else in base units. A push object list names no maker: another's
+  // that leaves its scaler_units out is read by the same convention, the only one known.
+  if (layout === "burgenland" || layout === "push") return unit === "A" ? -2 : 0;
   // Other makers' values are taken as sent.
   if (layout !== "kamstrup") return 0;
   // Kamstrup: current 0.01 A (1 mA on current-transformer meters), voltage 1 V, power factor 0.01, energy 10 Wh

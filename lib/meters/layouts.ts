@@ -2,20 +2,23 @@
 // Detection is automatic; configuration may force a layout. A layout is a name and the code below rather than an
 // object with methods: the interpreter would hold such objects, and tables of codes, for as long as it runs.
 import { AxdrNode, children } from "../dlms/axdr";
-import { T_ARRAY, T_STRUCTURE, T_VISIBLE_STRING, T_OCTET_STRING } from "../dlms/tags";
+import { T_ARRAY, T_STRUCTURE, T_VISIBLE_STRING, T_OCTET_STRING, T_UINT16 } from "../dlms/tags";
 import { obisKey } from "../obis";
 import { ReadingBuilder } from "./reading-builder";
 import { walkObisElements, isObisCode } from "./obis-elements";
+import { walkPushList } from "./push-list";
 import { toBinaryString } from "../bytes";
 
-/** Every layout, in the order detection tries them; the generic layout last. */
-export const LAYOUT_NAMES = ["aidon", "kaifa", "kamstrup", "generic"];
+/** Every layout, in the order detection tries them; the generic layout last. "burgenland": the positional list of
+ *  Netz Burgenland's Landis+Gyr E450; "push": any list that sends its push object list (./push-list.ts). */
+export const LAYOUT_NAMES = ["aidon", "kaifa", "kamstrup", "burgenland", "push", "generic"];
 
 /** The maker whose lists a layout reads; null for the generic layout. */
 export function layoutMaker(name: string): string | null {
   if (name === "aidon") return "Aidon";
   if (name === "kaifa") return "Kaifa";
   if (name === "kamstrup") return "Kamstrup";
+  if (name === "burgenland") return "Landis+Gyr";
   return null;
 }
 
@@ -51,6 +54,36 @@ export function kaifaKeys(count: number): string[] | null {
   return keys;
 }
 
+/** Netz Burgenland's list names none of its 14 elements (no OBIS code, no list identifier): the A-XDR type of each,
+ *  in order, is what tells it. Voltages L1-L3 and currents L1-L3 (long-unsigned), active power import and export,
+ *  active energy import and export (double-long-unsigned), three long-unsigned whose meaning is not published, the
+ *  meter number (octet-string). No other list known has this sequence: Kaifa's 14-element list opens with its
+ *  list identifier, a string, and every other list carries OBIS codes. */
+function isBurgenland(items: AxdrNode[]): boolean {
+  const types = "\x12\x12\x12\x12\x12\x12\x06\x06\x06\x06\x12\x12\x12\x09";
+  if (items.length !== types.length) return false;
+  for (let i = 0; i < items.length; i++) if (items[i].tag !== types.charCodeAt(i)) return false;
+  return true;
+}
+
+/** The key (obisKey()) of element i of Netz Burgenland's list; null for the three unpublished values, which have
+ *  no name to be kept under. */
+function burgenlandKey(i: number): string | null {
+  if (i === 13) return "\x00\x00\x60\x01\x00\xff";
+  if (i > 9) return null;
+  // 1-0:32/52/72.7.0 voltages, 31/51/71.7.0 currents, 1/2.7.0 powers, 1/2.8.0 energies.
+  return "\x01\x00" + "\x20\x34\x48\x1f\x33\x47\x01\x02\x01\x02".charAt(i) + (i < 8 ? "\x07" : "\x08") + "\x00\xff";
+}
+
+/** A body whose first element is the push object list (Blue Book class 40, attribute 2) naming each element of
+ *  the body, itself first: an array of {class_id, logical_name, attribute_index, data_index} as long as the body. */
+function isPushList(items: AxdrNode[]): boolean {
+  const list = children(items[0]);
+  const first = list && list.length === items.length ? children(list[0]) : null;
+  return items[0].tag === T_ARRAY && first !== null && first.length === 4 && first[0].tag === T_UINT16 &&
+    isObisCode(first[1]);
+}
+
 function textOf(node: AxdrNode | undefined): string {
   if (!node) return "";
   if (typeof node.value === "string") return node.value;
@@ -70,6 +103,9 @@ export function detectLayout(body: AxdrNode): string | null {
       textOf(items[0]).indexOf("KFM") === 0)) return "kaifa";
     if (isObisCode(items[0]) && textOf(items[1]).indexOf("KFM") === 0) return "kaifa";
     if (items[0].tag === T_VISIBLE_STRING && textOf(items[0]).indexOf("Kamstrup") === 0) return "kamstrup";
+    if (isBurgenland(items)) return "burgenland";
+    // Before the generic layout, which would take the push setup's logical name for an OBIS object.
+    if (isPushList(items)) return "push";
   }
   for (let i = 0; i < items.length; i++) {
     const inner = children(items[i]);
@@ -97,6 +133,18 @@ export function decodeLayout(name: string, body: AxdrNode, builder: ReadingBuild
     const keys = kaifaKeys(items.length);
     if (!keys) throw new Error("no Kaifa list has " + items.length + " elements");
     for (let i = 0; i < items.length; i++) builder.add(keys[i], items[i].tag, items[i].value, null, null);
+    return;
+  }
+  if (name === "push") {
+    walkPushList(items, builder);
+    return;
+  }
+  if (name === "burgenland") {
+    if (!isBurgenland(items)) throw new Error("not Netz Burgenland's list");
+    for (let i = 0; i < items.length; i++) {
+      const key = burgenlandKey(i);
+      if (key) builder.add(key, items[i].tag, items[i].value, null, null);
+    }
     return;
   }
   if (name === "kamstrup") {

@@ -161,7 +161,8 @@ function walk(builder: ReadingBuilder, from: number): number {
   return found;
 }
 
-/** The layout detectLayout() finds for the scanned body whose tag is `tag`. */
+/** The layout detectLayout() finds for the scanned body whose tag is `tag`; null for the lists without OBIS codes
+ *  (Netz Burgenland's), which the general way then reads (push object lists, an array first, never scan). */
 function detect(tag: number): string | null {
   if (items === 0) return null;
   if (tag === T_ARRAY && kind[0] === Kind.Object) return "aidon";

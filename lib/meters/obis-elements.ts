@@ -10,7 +10,8 @@ export function isObisCode(node: AxdrNode | undefined): boolean {
   return node !== undefined && node.tag === T_OCTET_STRING && (node.value as Uint8Array).length === 6;
 }
 
-function scalerUnit(node: AxdrNode | undefined): AxdrNode[] | null {
+/** The elements of a scaler_unit structure {int8 scaler, enum unit}; null for anything else. */
+export function scalerUnit(node: AxdrNode | undefined): AxdrNode[] | null {
   if (node === undefined || node.tag !== T_STRUCTURE) return null;
   const su = node.value as AxdrNode[];
   return su.length === 2 && su[0].tag === T_INT8 && su[1].tag === T_ENUM ? su : null;

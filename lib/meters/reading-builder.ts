@@ -109,12 +109,14 @@ export class ReadingBuilder {
   /** Completes the reading; `manufacturer` is the layout's default when the list id names none. */
   finish(headerTime: MeterClock | null, manufacturer: string | null): Reading {
     const r = this.reading;
+    const check = this.profile.ctCheck;
     if (!r.clock) r.clock = headerTime;
     // The maker the list id names, if any.
     const id = r.meter.list_version || "";
     r.meter.manufacturer = id.indexOf("AIDON") === 0 ? "Aidon" : id.indexOf("KFM") === 0 ? "Kaifa" :
       id.indexOf("Kamstrup") === 0 ? "Kamstrup" : id.indexOf("EMBRIQ") === 0 ? "Landis+Gyr" : manufacturer;
     r.list = listKind(r.values);
+    if (check && !this.ct) check(r, this.profile);
     return r;
   }
 }

@@ -1,6 +1,6 @@
 // The device's MQTT 3.1.1 client. It runs over any socket shaped like Espruino's `net` socket, keeps a retained
 // status topic ("online" after each CONNACK, the last will "offline" otherwise), subscribes to its topics, sends
-// QoS 0 and QoS 1 messages (queued while offline) and reconnects by itself after any loss, forever, with backoff.
+// QoS 0, 1 and 2 messages (queued while offline) and reconnects by itself after any loss, forever, with backoff.
 //
 // Events: "connect" (session up), "close" (reason text; after every failed attempt or lost session),
 // "connectError" (reason text; before that "close" when opening the socket threw, which is the device's own
@@ -70,7 +70,7 @@ export interface ClientOptions {
 }
 
 export interface PublishOptions {
-  /** 0 or 1; anything higher is sent as 1. */
+  /** 0, 1 or 2. */
   qos?: number;
   retain?: boolean;
   /** Never dropped for a droppable message when the offline queue is full; with a KeptStore, kept there until the
@@ -160,6 +160,8 @@ export class MqttClient extends Emitter {
   private unsent = -1;
   private connectErrors = 0;
   private lastError = "";
+  /** The broker kept the session (CONNACK): it knows the QoS 2 messages it has by their identifiers. */
+  private session = false;
 
   constructor(opts: ClientOptions) {
     super();
@@ -214,7 +216,7 @@ export class MqttClient extends Emitter {
     const msg: OutMessage = {
       topic,
       payload,
-      qos: options && options.qos ? 1 : 0,
+      qos: options && options.qos || 0,
       retain: !!(options && options.retain),
       keep: !!(options && options.keep),
     };
@@ -318,7 +320,7 @@ export class MqttClient extends Emitter {
   private handle(p: Packet): void {
     this.keepAlive.received();
     if (this.state === State.CONNECTING) {
-      if (p.type === CONNACK) this.connack(p.returnCode);
+      if (p.type === CONNACK) this.connack(p.returnCode, p.sessionPresent);
       else this.lost(packetName(p.type) + " before CONNACK");
       return;
     }
@@ -327,7 +329,11 @@ export class MqttClient extends Emitter {
         this.incoming(p);
         break;
       case PUBACK:
+      case PUBCOMP:
         this.acked(p.packetId);
+        break;
+      case PUBREC:
+        this.pubrec(p.packetId);
         break;
       case PUBREL:
         this.write(encodeAck(PUBCOMP, p.packetId));
@@ -335,8 +341,6 @@ export class MqttClient extends Emitter {
       case SUBACK:
         this.subscribed(p.granted);
         break;
-      case PUBREC:
-      case PUBCOMP: // both answer QoS 2, which this client never sends
       case UNSUBACK:
       case PINGRESP: // keepAlive.received() above is all it is for
         break;
@@ -345,20 +349,21 @@ export class MqttClient extends Emitter {
     }
   }
 
-  private connack(returnCode: number): void {
+  private connack(returnCode: number, session: boolean): void {
     if (returnCode !== 0) {
       this.lost("connection refused: " + connackError(returnCode));
       return;
     }
     this.clearTimer();
     this.state = State.CONNECTED;
+    this.session = session;
     this.connects++;
     this.connectedAt = this.clock.now();
     this.keepAlive.start();
     this.write(encodePublish(this.opts.statusTopic, "online", 1, true, false, STATUS_ID));
     const subscriptions = this.opts.subscriptions;
     if (subscriptions && subscriptions.length > 0) this.write(encodeSubscribe(SUBSCRIBE_ID, subscriptions));
-    this.inflight.forEach((id, m) => this.write(encodePublish(m.topic, m.payload, 1, m.retain, true, id)));
+    this.inflight.forEach((id, m) => this.write(this.packet(m, id, true)));
     this.drain();
     if (this.state === State.CONNECTED) this.emit("connect");
   }
@@ -380,6 +385,24 @@ export class MqttClient extends Emitter {
     this.emit("message", p.topic, p.payload, p.retain);
   }
 
+  /** PUBREC: the broker has a QoS 2 message, and it is released. A kept one is marked so in flash first: after a
+   *  restart only its release goes again, which the broker cannot take for a new message. */
+  private pubrec(packetId: number): void {
+    const msg = this.inflight.get(packetId);
+    const store = this.opts.keptStore;
+    if (msg && !msg.rel) {
+      msg.rel = true;
+      if (store && msg.keep) store.received(msg);
+    }
+    this.write(encodeAck(PUBREL, packetId));
+  }
+
+  /** A message held in the window as it goes (again): its PUBREL once the broker has it in a session it kept;
+   *  else the PUBLISH, the broker that lost the session taking it anew (docs/mqtt.md, Kept energy). */
+  private packet(m: OutMessage, id: number, dup: boolean): string {
+    return m.rel && this.session ? encodeAck(PUBREL, id) : encodePublish(m.topic, m.payload, m.qos, m.retain, dup, id);
+  }
+
   private acked(packetId: number): void {
     const msg = this.inflight.release(packetId);
     if (msg) this.delivered(msg);
@@ -391,7 +414,7 @@ export class MqttClient extends Emitter {
       this.write(encodePublish(msg.topic, msg.payload, 0, msg.retain, false, 0));
       this.delivered(msg);
     } else {
-      this.write(encodePublish(msg.topic, msg.payload, 1, msg.retain, false, this.inflight.add(msg)));
+      this.write(this.packet(msg, this.inflight.add(msg), false));
     }
   }
 

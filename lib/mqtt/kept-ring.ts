@@ -4,15 +4,18 @@
 // Flash bits can only be cleared; Espruino's Storage (src/jsflash.c jsfWriteFile) writes a file at offset 0 by
 // erasing the old one and creating it anew `size` long and erased, and writes at any other offset only into bytes
 // still erased. So the ring is a log in a pre-sized file: each message is appended once as a record, and marked
-// delivered in place by clearing the one byte kept erased at its end when the broker's PUBACK comes. A power cut
-// tears at most the write under way: a record is handed out only when its CRC holds, and a torn mark (any bit
-// cleared) counts as delivered, which it was. When the file is full (or its end torn), the records not yet
-// delivered are copied into a new file under the other of two names, then a record naming its generation; a file
-// without that record (a cut during the copy) is ignored, and the old one stays in charge.
+// in place by clearing one of the two bytes kept erased at its end: the first when the broker has it (PUBREC at
+// QoS 2), the second when it is delivered (PUBCOMP, or PUBACK at QoS 1). A power cut tears at most the write
+// under way: a record is handed out only when its CRC holds, and a torn mark (any bit cleared) counts, as what it
+// marks had happened. A message goes under a packet identifier made of its record's CRC, the same after a restart
+// and in a new file, so that the broker knows it again (docs/mqtt.md, Kept energy). When the file is full (or its
+// end torn), the records not yet delivered are copied into a new file under the other of two names, then a record
+// naming its generation; a file without that record (a cut during the copy) is ignored, and the old one stays in
+// charge.
 //
-// A record: 4 hex digits of body length, the body, 4 hex digits of the CRC of both, the mark byte. A message's
-// body: 4 hex digits of topic length, "0".."3" (QoS + 2 for retain), topic, payload; a generation's: "#" and the
-// number.
+// A record: 4 hex digits of body length, the body, 4 hex digits of the CRC of both, the two mark bytes. A
+// message's body: 4 hex digits of topic length, "0".."6" (QoS + 4 for retain), topic, payload; a generation's: "#"
+// and the number.
 import { crc16x25 } from "../crc16";
 import { toBytes } from "../bytes";
 import type { KeptStore, OutMessage } from "./queue";
@@ -32,9 +35,13 @@ const enum Ring {
   /** Undelivered records a new file starts with at most, in bytes (the oldest beyond go): half the file, so that
    *  a rotation leaves room for as many again. About 7 days of hourly values. */
   KEEP = 49152,
-  /** Bytes of a record around its body: length, CRC, mark. */
-  FRAME = 9,
+  /** Bytes of a record around its body: length, CRC, marks. */
+  FRAME = 10,
   ERASED = 255,
+  /** Kept messages' packet identifiers are 0x8000 up, clear of the client's own (./inflight.ts). Two messages in
+   *  flight at once share one once in 32,768: the broker then takes the second for the first again, and it goes
+   *  once the first is through, on the next connection. */
+  IDS = 32768,
 }
 
 function hex4(n: number): string {
@@ -60,7 +67,7 @@ function sound(t: string, at: number, n: number): boolean {
 
 /** Whether the record at `at` (body length n) is a message not yet delivered. */
 function pending(t: string, at: number, n: number): boolean {
-  return t.charAt(at + 4) !== "#" && t.charCodeAt(at + n + 8) === Ring.ERASED;
+  return t.charAt(at + 4) !== "#" && t.charCodeAt(at + n + 9) === Ring.ERASED;
 }
 
 export function keptRing(flash: RingFlash): KeptStore {
@@ -72,7 +79,9 @@ export function keptRing(flash: RingFlash): KeptStore {
   let pos = 0;
   /** The file in charge cannot take a record at `end` (no file, or a torn write there). */
   let dirty = true;
-  /** Messages handed out and not yet done, and where their marks are. */
+  /** Where the file's last message record starts, or -1. */
+  let tail = -1;
+  /** Messages handed out and not yet done, and where their first marks are. */
   const outMsg: OutMessage[] = [];
   let outAt: number[] = [];
   /** Starts the next generation's file with the records not yet delivered, the oldest beyond Ring.KEEP (with
@@ -106,30 +115,50 @@ export function keptRing(flash: RingFlash): KeptStore {
         // Copied as they are: checking each CRC here would cost a week's worth of them in one go (some 20 s on
         // the ESP32, the watchdog's limit); next() checks each as it hands it out. The first write makes the file.
         if (at >= pos && next < 0) next = w;
-        flash.writeStore(name, t.substr(at, n + 8), w, Ring.FILE);
+        flash.writeStore(name, t.substr(at, n + 9), w, Ring.FILE);
         if (i >= 0) moved[i] = w + n + 8;
         w += n + Ring.FRAME;
       }
     }
     const commit = record("#" + g);
     flash.writeStore(name, commit, w, Ring.FILE);
-    w += commit.length + 1;
+    w += commit.length + 2;
     gen = g;
     file = name;
     end = w;
     pos = next < 0 ? w : next;
     dirty = false;
+    tail = -1;
     outAt = moved;
     return dropped;
+  };
+  /** Clears mark `k` (0: the broker has it, 1: delivered) of a message handed out; `forget` when it is done. */
+  const clear = function (msg: OutMessage, k: number, forget: boolean): void {
+    const i = outMsg.indexOf(msg);
+    if (i < 0) return;
+    const at = outAt[i];
+    if (forget) {
+      outMsg.splice(i, 1);
+      outAt.splice(i, 1);
+    }
+    try {
+      if (at >= 0) flash.writeStore(file, "\x00", at + k);
+    } catch (e) {
+      // A mark that did not land: after a restart the message goes out again under its identifier, or its
+      // release does, and the broker, which knows it by that, delivers it once.
+    }
   };
   const ring: KeptStore = {
     dropped: 0,
     add (msg) {
-      const r = record(hex4(msg.topic.length) + (msg.qos + (msg.retain ? 2 : 0)) + msg.topic + msg.payload);
+      const r = record(hex4(msg.topic.length) + (msg.qos + (msg.retain ? 4 : 0)) + msg.topic + msg.payload);
       try {
-        if (dirty || end + r.length >= Ring.FILE) ring.dropped += rotate(r.length + 1);
+        // The message the file ends with, kept again after a restart (Publisher.keepLast), is not kept twice.
+        if (tail >= 0 && (flash.readStore(file) || "").substr(tail, r.length) === r) return;
+        if (dirty || end + r.length + 2 > Ring.FILE) ring.dropped += rotate(r.length + 2);
         flash.writeStore(file, r, end);
-        end += r.length + 1;
+        tail = end;
+        end += r.length + 2;
       } catch (e) {
         // What a refused or torn write left at `end` is not to be written over: the next record starts a new file.
         dirty = true;
@@ -148,9 +177,10 @@ export function keptRing(flash: RingFlash): KeptStore {
             const topicEnd = 5 + parseInt(body.substr(0, 4), 16);
             const flags = body.charCodeAt(4) - 48;
             const msg: OutMessage = { topic: body.substring(5, topicEnd), payload: body.substr(topicEnd),
-              qos: flags & 1, retain: flags > 1, keep: true };
+              qos: flags & 3, retain: flags > 3, keep: true, id: parseInt(t.substr(pos - 6, 4), 16) | Ring.IDS,
+              rel: t.charCodeAt(pos - 2) !== Ring.ERASED };
             outMsg.push(msg);
-            outAt.push(pos - 1);
+            outAt.push(pos - 2);
             return msg;
           }
           ring.dropped++;
@@ -158,17 +188,11 @@ export function keptRing(flash: RingFlash): KeptStore {
       }
       return null;
     },
+    received (msg) {
+      clear(msg, 0, false);
+    },
     done (msg) {
-      const i = outMsg.indexOf(msg);
-      if (i < 0) return;
-      const at = outAt[i];
-      outMsg.splice(i, 1);
-      outAt.splice(i, 1);
-      try {
-        if (at >= 0) flash.writeStore(file, "\x00", at);
-      } catch (e) {
-        // A mark that did not land: the message goes out again after a restart, under the same hour label.
-      }
+      clear(msg, 1, true);
     },
   };
 
@@ -182,8 +206,11 @@ export function keptRing(flash: RingFlash): KeptStore {
     let last = -1;
     let g = 0;
     let named = -1;
+    let message = -1;
     for (let n = bodyAt(t, 0); n >= 0; n = bodyAt(t, at)) {
-      if (named < 0 && t.charAt(at + 4) === "#") {
+      if (t.charAt(at + 4) !== "#") {
+        message = at;
+      } else if (named < 0) {
         named = at;
         g = parseInt(t.substr(at + 5, n - 1), 10);
       }
@@ -202,6 +229,7 @@ export function keptRing(flash: RingFlash): KeptStore {
     end = at;
     pos = 0;
     dirty = !clean;
+    tail = message;
   }
   return ring;
 }

@@ -11,6 +11,10 @@ export interface OutMessage {
   qos: number;
   retain: boolean;
   keep: boolean;
+  /** The packet identifier a kept message was given in flash, which it keeps across restarts. */
+  id?: number;
+  /** At QoS 2, the broker has it (PUBREC): what goes again is the release (PUBREL), not the message. */
+  rel?: boolean;
 }
 
 /** Where kept messages live until the broker has them, across restarts and power cuts (flash on the device:
@@ -23,7 +27,9 @@ export interface KeptStore {
   add(msg: OutMessage): void;
   /** The oldest kept message not handed out since start, or null. */
   next(): OutMessage | null;
-  /** A message from next() has reached the broker (PUBACK, or written out at QoS 0): it is not sent again. */
+  /** A message from next() at QoS 2 is with the broker (PUBREC): after a restart only its release goes again. */
+  received(msg: OutMessage): void;
+  /** A message from next() is delivered (PUBACK or PUBCOMP, or written out at QoS 0): it is not sent again. */
   done(msg: OutMessage): void;
 }
 

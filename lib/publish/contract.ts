@@ -13,10 +13,10 @@ export interface TopicSpec {
   optional: boolean;
 }
 
-/** Every topic, each followed by its flags: r retained, 1 QoS 1, s subscribed by the device, o optional. One
+/** Every topic, each followed by its flags: r retained, 1 and 2 the QoS, s subscribed by the device, o optional. One
  *  string rather than a table of objects: the device holds it for as long as it runs, and a table would cost
  *  about 150 of its variables. */
-const CONTRACT = " status:r1 power: instant: energy:r1 meter:r1 diag: log: <key>:o raw:o cmd:1s update:1s " +
+const CONTRACT = " status:r1 power: instant: energy:r2 meter:r1 diag: log: <key>:o raw:o cmd:1s update:1s " +
   "update/state: ";
 
 export type TopicName = "status" | "power" | "instant" | "energy" | "meter" | "diag" | "log" | "<key>" | "raw" | "cmd" |
@@ -33,7 +33,7 @@ function flags(name: string): string {
 /** The retain flag and QoS of a topic, as the publisher sends it. */
 export function topicSpec(name: TopicName): TopicSpec {
   const f = flags(name);
-  return { suffix: name, retain: f.indexOf("r") >= 0, qos: f.indexOf("1") >= 0 ? 1 : 0,
+  return { suffix: name, retain: f.indexOf("r") >= 0, qos: f.indexOf("2") >= 0 ? 2 : f.indexOf("1") >= 0 ? 1 : 0,
     subscribed: f.indexOf("s") >= 0, optional: f.indexOf("o") >= 0 };
 }
 
@@ -51,7 +51,8 @@ export function topicOfKey(key: string): "energy" | "instant" {
   return key.indexOf("_energy_") > 0 ? "energy" : "instant";
 }
 
-/** key -> unit for every key the OBIS table can produce, tariff suffixes aside; built on first use. */
+/** key -> unit for every key the OBIS table can produce, tariff suffixes aside, and the sub-meters'; built on first
+ *  use. */
 let keyUnits: { [key: string]: string | null } | null = null;
 
 function units(): { [key: string]: string | null } {
@@ -63,6 +64,9 @@ function units(): { [key: string]: string | null } {
         if (m) table[m.key] = m.unit;
       }
     }
+    // The M-Bus sub-meters a P1 meter reports (lib/p1/telegram.ts), in the units DSMR sends.
+    table.gas_volume = table.water_volume = "m3";
+    table.heat_energy = "GJ";
     keyUnits = table;
   }
   return keyUnits;

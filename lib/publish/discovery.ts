@@ -4,6 +4,8 @@
 import type { MeterIdentity } from "../reading";
 import { topicOfKey } from "./contract";
 import { meterText } from "./payloads";
+import { insightDiscovery, insightKeys } from "../insights/discovery";
+import type { InsightFeatures } from "../insights/index";
 
 export interface DiscoveryContext {
   /** Discovery prefix, "homeassistant" by default. */
@@ -12,6 +14,8 @@ export interface DiscoveryContext {
   deviceId: string;
   firmwareVersion: string;
   meter: MeterIdentity;
+  /** The insights turned on. */
+  insights?: InsightFeatures;
 }
 
 export interface EntityClass {
@@ -61,6 +65,9 @@ export function entityClass(key: string): EntityClass | null {
   if (stem("voltage")) return measured("voltage", "V", "measurement", 0);
   if (stem("power_factor")) return measured("power_factor", "", "measurement", 0);
   if (stem("frequency")) return measured("frequency", "Hz", "measurement", 0);
+  // A P1 meter's sub-meters: "gas_volume" and "water_volume" of their device classes, "heat_energy" in GJ.
+  if (key === "gas_volume" || key === "water_volume") return measured(key.split("_")[0], "m\u00b3", "total_increasing", 0);
+  if (key === "heat_energy") return measured("energy", "GJ", "total_increasing", 0);
   // An array's indexOf, not a string's: Espruino 2v29's String indexOf also "finds" a needle whose start matches the
   // end of the text.
   if (diagnosticKeys().indexOf(key) < 0) return null;
@@ -98,7 +105,7 @@ export function meterId(meter: MeterIdentity, deviceId: string): string {
  *  integrate it, on the fast "power" topic. */
 function stateTopic(key: string, diagnostic: boolean): string {
   if (diagnostic) return "diag";
-  if (key === "active_power_import" || key === "active_power_export" || /_live$/.test(key)) return "power";
+  if (key === "active_power_import" || key === "active_power_export" || /_live$|_net$/.test(key)) return "power";
   return topicOfKey(key);
 }
 
@@ -111,8 +118,17 @@ export function configTopic(prefix: string, owner: string, key: string): string 
  *  are Home Assistant's documented abbreviations and topics start from "~" (the base topic): the payload is built
  *  whole in the device's memory, and half its size is the difference between fitting and not.
  *  A payload without the entity's key (list 1 has no export power; the guard may withhold one register) renders
- *  "", which Home Assistant ignores for a numeric sensor: the entity keeps its state, and no template warns. */
+ *  "", which Home Assistant ignores for a numeric sensor: the entity keeps its state, and no template warns.
+ *  "*0", "*1", ... are the insights' entities (lib/insights/discovery.ts) in turn, null past the last: each announced
+ *  when its feature is on in `ctx.insights`, its retained config removed (an empty payload) when off, so that turning
+ *  a feature off takes its entities out of Home Assistant. */
 export function discoveryMessage(ctx: DiscoveryContext, key: string): { topic: string; payload: string } | null {
+  if (key.charAt(0) === "*") {
+    const name = insightKeys({ capacity: true, voltage: true, net: true, consistency: true })[parseInt(key.substr(1), 10)];
+    const msg = name ? insightDiscovery(ctx, name) : null;
+    if (msg && !(ctx.insights && (ctx.insights as unknown as { [f: string]: boolean })[name.split("_")[0]])) msg.payload = "";
+    return msg;
+  }
   const cls = entityClass(key);
   if (!cls) return null;
   const diagnostic = cls.diagnostic === true;

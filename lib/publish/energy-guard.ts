@@ -1,7 +1,8 @@
 // An energy total never goes down, and never jumps further than the installation could draw in the time since
 // the last accepted value. Home Assistant reads a lower total as a meter reset and books a huge false
 // consumption; a single corrupt register would do the same to a capacity-tariff peak. What the guard remembers
-// survives a reboot (one small Storage file), so that the first reading after a restart is judged too.
+// survives a reboot (one small Storage file), so that the first reading after a restart is judged too; the same
+// file holds the last energy message, written before the message is kept (lib/publish/publisher.ts).
 import { publishable, numberText } from "./payloads";
 
 /** Storage as the guard uses it: the Platform's (lib/device.ts). */
@@ -42,19 +43,17 @@ const enum Guard {
   RESOLUTION = 10,
   /** Consistent rejected readings in a row that re-anchor a register (docs/mqtt.md, Energy that never goes down). */
   REANCHOR = 3,
-  /** Storage file of the registers: written with an accepted hourly message, read at boot. */
+  /** Storage file of the registers: written with each energy message (once an hour: hour-label.ts), read at
+   *  boot. */
   STORE = "han.energy",
-  /** The least time between two writes (ms): hourly lists are an hour apart, so each one is kept; a meter that
-   *  sends registers faster cannot wear the flash. */
-  SAVE_SPACING = 1800000,
 }
 
 export class EnergyGuard {
   rejected: number;
+  /** The last energy message saved: its hour_end (UTC ms; 0 without one) and payload; undefined before any. */
+  kept: [number, string] | undefined;
   private registers: { [key: string]: Register };
   private options: EnergyGuardOptions;
-  /** When the registers were last written (device ms). */
-  private savedAt: number;
 
   constructor(options: EnergyGuardOptions) {
     this.options = options;
@@ -65,12 +64,12 @@ export class EnergyGuard {
       const keys = Object.keys(saved);
       for (let i = 0; i < keys.length; i++) {
         const e = saved[keys[i]];
-        if (e && publishable(e[0]) && e[0] >= 0 && isFinite(e[1])) this.registers[keys[i]] = { v: e[0], t: e[1] };
+        if (!keys[i]) this.kept = e;
+        else if (e && publishable(e[0]) && e[0] >= 0 && isFinite(e[1])) this.registers[keys[i]] = { v: e[0], t: e[1] };
       }
     } catch (e) {
       // A damaged file: the next readings anchor afresh, as at the first boot.
     }
-    this.savedAt = -Infinity;
   }
 
   /** Judges one register at time `at` (ms); null when accepted, else why not. */
@@ -95,10 +94,8 @@ export class EnergyGuard {
     return null;
   }
 
-  /** Writes the accepted registers to Storage; called when an energy message has gone out. */
-  save(at: number): void {
-    if (at >= this.savedAt && at - this.savedAt < Guard.SAVE_SPACING) return;
-    this.savedAt = at;
+  /** Writes the accepted registers to Storage with the energy message about to go out (`hourEnd`, `payload`). */
+  save(hourEnd: number, payload: string): void {
     const keys = Object.keys(this.registers);
     let out = "";
     for (let i = 0; i < keys.length; i++) {
@@ -107,7 +104,12 @@ export class EnergyGuard {
       // higher than it was would hold back the next equal one.
       out += (out ? "," : "") + JSON.stringify(keys[i]) + ":[" + numberText(r.v) + "," + numberText(r.t) + "]";
     }
-    this.options.store.writeStore(Guard.STORE, "{" + out + "}");
+    try {
+      this.options.store.writeStore(Guard.STORE, "{" + out + ",\"\":[" + numberText(hourEnd) + "," +
+        JSON.stringify(payload) + "]}");
+    } catch (e) {
+      // Storage refused (full): the message still goes to the ring of kept messages.
+    }
   }
 
   private plausibleRise(rise: number, from: number, at: number): boolean {

@@ -87,8 +87,9 @@ function stamp(out: { [key: string]: unknown }, reading: Reading, now: number): 
   if (reading.clock) out.meter_time = reading.clock.local;
 }
 
-/** The fast topic: active power from any list that has it, so power updates at the meter's highest rate; with it
- *  the live energy registers (Wh, absent while negative or NaN: docs/mqtt.md, Energy booked to its hour). */
+/** The fast topic: active power from any list that has it, so power updates at the meter's highest rate; the net
+ *  power (import less export) from a list with both; the live energy registers (Wh, absent while negative or NaN:
+ *  docs/mqtt.md, Energy booked to its hour). */
 export function powerPayload(reading: Reading, now: number, liveImport?: number, liveExport?: number):
   { [key: string]: unknown } | null {
   const v = reading.values;
@@ -96,14 +97,19 @@ export function powerPayload(reading: Reading, now: number, liveImport?: number,
   const out: { [key: string]: unknown } = {};
   stamp(out, reading, now);
   out.active_power_import = v.active_power_import;
-  if (v.active_power_export !== undefined && publishable(v.active_power_export)) out.active_power_export = v.active_power_export;
+  if (v.active_power_export !== undefined && publishable(v.active_power_export)) {
+    out.active_power_export = v.active_power_export;
+    // Signed: negative while the household gives more to the grid than it takes.
+    out.active_power_net = v.active_power_import - v.active_power_export;
+  }
   // Whole Wh: finer is integration noise, and the floor of a value that never goes down never goes down.
   if ((liveImport as number) >= 0) out.active_energy_import_live = Math.floor(liveImport as number);
   if ((liveExport as number) >= 0) out.active_energy_export_live = Math.floor(liveExport as number);
   return out;
 }
 
-/** Every instantaneous value of a list 2 (or a list of another country): one object per list. */
+/** Every instantaneous value of a list 2 (or a list of another country): one object per list; a value captured at
+ *  a time of its own (a sub-meter's) with that time beside it, as "<key>_time". */
 export function instantPayload(reading: Reading, now: number): { [key: string]: unknown } | null {
   if (reading.list === 1) return null;
   const out: { [key: string]: unknown } = {};
@@ -113,6 +119,7 @@ export function instantPayload(reading: Reading, now: number): { [key: string]: 
   for (let i = 0; i < keys.length; i++) {
     if (topicOfKey(keys[i]) !== "instant" || !publishable(reading.values[keys[i]])) continue;
     out[keys[i]] = reading.values[keys[i]];
+    if (reading.times && reading.times[keys[i]]) out[keys[i] + "_time"] = reading.times[keys[i]];
     any = true;
   }
   return any ? out : null;

@@ -12,6 +12,7 @@ import {
 import { EnergyGuard, EnergyStore } from "./energy-guard";
 import { hourLabel, hourState, HourState } from "./hour-label";
 import { discoveryMessage, diagnosticKeys, configTopic, meterId } from "./discovery";
+import type { InsightFeatures } from "../insights/index";
 
 /** The MQTT client as the publisher sees it. */
 export interface MessageSink {
@@ -35,6 +36,8 @@ export interface PublisherOptions {
   clock: Clock;
   /** Where the energy guard keeps its registers across reboots, and the publisher the meter it announced. */
   store: EnergyStore;
+  /** The insights turned on, whose entities are announced (and those of the others removed); none when absent. */
+  insights?: InsightFeatures;
 }
 
 /** Written in where used: a module's own top-level consts would each hold device variables. */
@@ -102,6 +105,9 @@ export class Publisher {
     this.pending = [];
     this.timer = null;
     this.hours = hourState();
+    // Labels only rise across a restart too: registers sent in every message, seen again in the hour's first 30 s,
+    // do not publish that hour a second time.
+    if (this.guard.kept) this.hours.last = this.guard.kept[0];
     this.live = [NaN, NaN, 0, NaN, NaN, 0, NaN];
     this.old = null;
     this.differing = 0;
@@ -131,6 +137,7 @@ export class Publisher {
     this.refusedValues += unpublishable(r);
     this.advance(values, now);
     const power = powerPayload(r, now, this.live[1], this.live[4]);
+    if (power && power.active_power_net !== undefined) this.admit("active_power_net");
     if (power) this.send("power", "power", payloadJson(power), false);
     const instant = instantPayload(r, now);
     if (instant) this.send("instant", "instant", payloadJson(instant), false);
@@ -190,8 +197,10 @@ export class Publisher {
       }
     }
     if (!any) return;
-    this.send("energy", "energy", payloadJson(energyPayload(r, accepted, now, hourEnd)), true);
-    this.guard.save(at);
+    const payload = payloadJson(energyPayload(r, accepted, now, hourEnd));
+    // In han.energy before the ring of kept messages: a power cut while the ring writes it leaves it there (keepLast).
+    this.guard.save(hourEnd, payload);
+    this.send("energy", "energy", payload, true);
     // The live registers anchor to the registers accepted. An hourly list's were frozen at hourEnd, received a few
     // seconds later; registers that come in every message are the meter's totals as it sends them. The value
     // published never goes down, except when the guard re-anchored a replaced total far below it.
@@ -236,6 +245,13 @@ export class Publisher {
     this.announceAll();
   }
 
+  /** At start: the last energy message, from han.energy, to the ring of kept messages again, which takes it only
+   *  when a power cut tore its record there (lib/mqtt/kept-ring.ts): an hour whose list came is never lost. */
+  keepLast(): void {
+    const kept = this.guard.kept;
+    if (kept) this.send("energy", "energy", kept[1], true);
+  }
+
   /** A valid HDLC frame, for decoders that read the dongle's raw stream. */
   frame(bytes: Uint8Array): void {
     if (this.o.rawTopic && this.optionalEnabled) this.send("raw", "raw", toHex(bytes), false);
@@ -259,6 +275,8 @@ export class Publisher {
     this.pending = [];
     const diagnostics = diagnosticKeys();
     for (let i = 0; i < diagnostics.length; i++) this.announce(diagnostics[i], false);
+    // The insights' entities, one after the other from "*0" (discovery.ts).
+    if (this.o.insights) this.announce("*0", false);
     const keys = Object.keys(this.known);
     for (let i = 0; i < keys.length; i++) this.announce(keys[i], true);
   }
@@ -282,8 +300,9 @@ export class Publisher {
       // An empty retained config removes the entity, and Home Assistant the device with its last entity.
       const msg = key.charAt(0) === "-" ? { topic: configTopic(o.discoveryPrefix, self.old as string, key.substr(1)),
         payload: "" } : discoveryMessage({ prefix: o.discoveryPrefix, base: o.base, deviceId: o.deviceId,
-        firmwareVersion: o.firmwareVersion, meter: self.meter }, key);
+        firmwareVersion: o.firmwareVersion, meter: self.meter, insights: o.insights }, key);
       if (msg) self.sink.publish(msg.topic, msg.payload, { qos: 1, retain: true, keep: false });
+      if (msg && key.charAt(0) === "*") self.pending.push("*" + (parseInt(key.substr(1), 10) + 1));
       if (self.pending.length > 0) self.schedule();
     }, this.o.discoveryInterval);
   }

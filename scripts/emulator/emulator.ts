@@ -206,6 +206,12 @@ export class Emulator {
     const stats = this.net.stats;
     let busy = 0;
     while (this.clock.now < end && going()) {
+      if (this.net.awaitingAnswer()) {
+        // The device awaits a broker's answer (Network.requestTest): what is due now runs, the timeline holds.
+        this.processUntil(this.clock.now);
+        await yieldToNode(true);
+        continue;
+      }
       let sliceEnd = Math.min(end, this.clock.now + step);
       if (busy === 0 && stats.waiting === 0) sliceEnd = Math.min(end, Math.max(sliceEnd, this.nextEventAt()));
       const before = stats.activity;
@@ -482,7 +488,8 @@ export class Emulator {
       case "tls": return this.net.module(this.host, true);
       case "Storage": return this.storage.module(this.host);
       case "TelnetServer": return this.e.telnet();
-      case "crypto": return cryptoModule(this.host, this.realm.ArrayBuffer as ArrayBufferConstructor);
+      case "crypto": return cryptoModule(this.host, this.realm.ArrayBuffer as ArrayBufferConstructor,
+        this.realm.print as (text: string) => void);
     }
     if (MODULES_NOT_EMULATED.indexOf(name) >= 0) throw this.error("Espruino API require(\"" + name + "\") is not emulated");
     throw this.error("Module " + name + " not found");

@@ -14,6 +14,7 @@
 import net from "node:net";
 import tls from "node:tls";
 import { X509Certificate } from "node:crypto";
+import { performance } from "node:perf_hooks";
 import { Host, Listeners } from "./host";
 
 export interface NetStats {
@@ -39,7 +40,13 @@ interface Connection {
   /** A 'drain' is on its way to the firmware: Espruino queues one per emptying of its buffer, and the firmware's
    *  writes of one callback empty it once. */
   draining: boolean;
+  /** When (real ms) a request went out that no byte has answered yet; 0 when none waits. */
+  asked: number;
 }
+
+/** Real ms after which an unanswered request no longer holds the timeline: a broker that slow is slow for the
+ *  device too, and the device's own timeouts must be able to run. */
+const ANSWER_WAIT_MS = 2000;
 
 /** What Espruino's mbedtls offers (libs/crypto/mbedtls/config.h): TLS 1.2 with RSA or DHE-RSA key exchange, so
  *  a broker with an EC certificate, or with ECDHE only, fails the handshake as it would with the device. */
@@ -100,6 +107,11 @@ function caForNode(ca: string): { pems: string[] } | { error: string } {
 export class Network {
   readonly stats: NetStats = { opened: 0, open: 0, bytesOut: 0, bytesIn: 0, activity: 0, waiting: 0 };
   private readonly connections = new Set<Connection>();
+  /** Whether bytes the firmware writes ask the peer for an answer (an MQTT request: CONNECT, PINGREQ, PUBLISH at
+   *  QoS 1 or 2, PUBREL, SUBSCRIBE). Set by a driver that moves the timeline fast (scripts/bench-month.ts): while
+   *  an answer is awaited, awaitingAnswer() holds, and the driver holds the timeline still, as a LAN's round trip
+   *  of a millisecond would, rather than let a broker in another process answer seconds of virtual time late. */
+  requestTest: ((bytes: string) => boolean) | null = null;
 
   constructor(private readonly linkUp: () => boolean) {}
 
@@ -133,6 +145,13 @@ export class Network {
     }
   }
 
+  /** A request the firmware wrote is still unanswered (see requestTest), for at most ANSWER_WAIT_MS of real time. */
+  awaitingAnswer(): boolean {
+    const now = performance.now();
+    for (const c of this.connections) if (c.asked > 0 && now - c.asked < ANSWER_WAIT_MS) return true;
+    return false;
+  }
+
   /** What each open socket holds unsent, for the memory estimate. */
   unsentBytes(): number[] {
     return Array.from(this.connections, function (c) { return c.unsent; });
@@ -155,7 +174,7 @@ export class Network {
     const listeners = new Listeners();
     const self = this;
     const conn: Connection = { node: null, listeners: listeners, api: {}, awaitingReply: false, connecting: true,
-      unsent: 0, draining: false };
+      unsent: 0, draining: false, asked: 0 };
     const boot = host.boot;
     const queue = function (fn: () => void): void {
       self.stats.activity++;
@@ -177,6 +196,7 @@ export class Network {
         self.stats.bytesOut += text.length;
         self.stats.activity++;
         conn.unsent += text.length;
+        if (conn.asked === 0 && self.requestTest && self.requestTest(text)) conn.asked = performance.now();
         conn.node.write(Buffer.from(text, "latin1"), function (error?: Error | null) {
           conn.unsent -= text.length;
           if (error || conn.unsent > 0 || conn.draining) return;
@@ -219,6 +239,7 @@ export class Network {
       });
     });
     socket.on("data", function (data: Buffer) {
+      conn.asked = 0;
       self.stats.bytesIn += data.length;
       const text = data.toString("latin1");
       queue(function () {
@@ -234,6 +255,7 @@ export class Network {
       failure = { code: -1, message: (error.code ? error.code + ": " : "") + error.message };
     });
     socket.on("close", function () {
+      conn.asked = 0;
       const f = failure;
       queue(function () {
         self.closed(conn);

@@ -19,6 +19,20 @@ function erased(text: string, from: number, length: number): boolean {
   return true;
 }
 
+/** A number as Espruino's int arguments take it: NaN, undefined and text that is not a number are 0. */
+function int(v: unknown): number {
+  const n = Number(v);
+  return isFinite(n) ? Math.trunc(n) : 0;
+}
+
+/** Storage.read(name, offset, length) of a file, clipped as src/jsflash.c jsfReadFile clips it: a length of 0 or
+ *  less (or none) reads to the end of the file. */
+export function fileRange(text: string, offset: unknown, length: unknown): string {
+  const from = Math.min(Math.max(int(offset), 0), text.length);
+  const n = int(length);
+  return text.substr(from, n <= 0 ? text.length - from : n);
+}
+
 export class Flash {
   private files: { [name: string]: string };
   /** Storage writes that programmed flash. */
@@ -138,11 +152,9 @@ export class Flash {
       return String(data);
     };
     return host.loud("Storage", {
-      read: function (name: unknown, offset?: number, length?: number) {
+      read: function (name: unknown, offset?: unknown, length?: unknown) {
         const text = flash.read(checkName(name));
-        if (text === undefined) return undefined;
-        const from = offset || 0;
-        return length === undefined ? text.substr(from) : text.substr(from, length);
+        return text === undefined ? undefined : fileRange(text, offset, length);
       },
       readJSON: function (name: unknown, noExceptions?: boolean) {
         const text = flash.read(checkName(name));

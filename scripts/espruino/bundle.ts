@@ -21,12 +21,15 @@ export const ESPRUINO_BUILD_OPTIONS: BuildOptions = {
 
 /** The bundle of `entryFile` as one script. `overrides` replace individual settings (e.g. `define`). */
 export function bundleForEspruino(entryFile: string, overrides?: BuildOptions): string {
-  const result = buildSync(Object.assign({}, ESPRUINO_BUILD_OPTIONS, overrides, {
-    entryPoints: [entryFile],
-    write: false,
-  }));
+  return bundleWithNames(Object.assign({}, overrides, { entryPoints: [entryFile] })).code;
+}
+
+/** A bundle built with `options` over the Espruino settings, and the mangle cache after it: the next bundle that
+ *  shares objects with this one must shorten the same property names the same way. */
+export function bundleWithNames(options: BuildOptions): { code: string; mangleCache: Record<string, string | false> } {
+  const result = buildSync(Object.assign({}, ESPRUINO_BUILD_OPTIONS, options, { write: false }));
   if (!result.outputFiles || result.outputFiles.length !== 1) throw new Error("esbuild wrote no bundle");
-  return result.outputFiles[0].text;
+  return { code: result.outputFiles[0].text, mangleCache: result.mangleCache || {} };
 }
 
 /** Evaluates a bundle in a context from createEspruinoContext; returns the script's completion value. */

@@ -4,6 +4,10 @@
 // the device, so it keeps to the same language rules as lib/.
 import { HanDecoder, DecoderCounters } from "../../lib/han-decoder";
 import { fromHex, toBytes, toHex } from "../../lib/bytes";
+import { createMbusReader } from "../../lib/mbus/frame-reader";
+import { ctFromPowers } from "../../lib/meters/ct-from-powers";
+import { createUnwrap } from "../../lib/dlms/unwrap";
+import type { BlockCipher } from "../../lib/dlms/aes-gcm";
 import type { Reading } from "../../lib/reading";
 import type { ScalingProfile } from "../../lib/scaling";
 
@@ -15,7 +19,14 @@ export interface GateOptions {
   /** Bytes per push(), since the UART splits anywhere; 0 pushes each frame whole. */
   chunk: number;
   layout?: string;
+  /** "hdlc" (default) or "mbus" (lib/mbus/frame-reader.ts, bundled here for the gate). */
+  framing?: string;
+  /** Leaves a current-transformer meter to the frames (lib/meters/ct-from-powers.ts). */
+  ctFromPowers?: boolean;
   scaling?: Partial<ScalingProfile>;
+  /** Opens ciphered and block-transfer APDUs (lib/dlms/unwrap.ts); the cipher is the host's, the context having
+   *  no require("crypto"). Refusals land in `errors`. */
+  unwrap?: { key: string | null; authKey: string | null; cipher?: BlockCipher };
 }
 
 export interface GateResult {
@@ -52,11 +63,15 @@ export function decodeHexList(hexes: string[], options: GateOptions): GateResult
   const errors: string[] = [];
   const decoder = new HanDecoder({
     layout: options.layout,
-    scaling: options.scaling,
+    reader: options.framing === "mbus" ? createMbusReader : undefined,
+    scaling: options.ctFromPowers ? Object.assign({ ctCheck: ctFromPowers }, options.scaling) : options.scaling,
     onReading: function (reading) { readings.push(reading); },
     onFrame: function (frame) { frames.push(toHex(frame)); },
     onUnsupported: function (why) { unsupported.push(why); },
     onError: function (why) { errors.push(why); },
+    unwrap: options.unwrap ? createUnwrap({ key: options.unwrap.key ? fromHex(options.unwrap.key) : null,
+      authKey: options.unwrap.authKey ? fromHex(options.unwrap.authKey) : null, cipher: options.unwrap.cipher,
+      onRefused: function (why) { errors.push(why); } }) : undefined,
   });
   for (let i = 0; i < hexes.length; i++) feed(decoder, fromHex(hexes[i]), options);
   if (options.mode === "stream") decoder.flush();

@@ -20,6 +20,11 @@ import { encodeFrame, ListSpec, Maker, ListId } from "../sim/layouts";
 import { randomReading } from "../sim/random-reading";
 import { createRng } from "../sim/random";
 import { HanDecoder } from "../../lib/han-decoder";
+import { createMbusReader } from "../../lib/mbus/frame-reader";
+import { createUnwrap } from "../../lib/dlms/unwrap";
+import { P1Decoder } from "../../lib/p1/decoder";
+import { MeterSimulator, MeterOptions } from "../sim/meter";
+import { nodeBlockCipher } from "../node-aes";
 import { toHex } from "../../lib/bytes";
 import type { Reading } from "../../lib/reading";
 
@@ -48,6 +53,38 @@ export const CASES: Case[] = [
   tn("kaifa", 1, 3), tn("kaifa", 2, 1), tn("kaifa", 2, 3), tn("kaifa", 3, 1), tn("kaifa", 3, 3),
   tn("kamstrup", 2, 1), tn("kamstrup", 2, 3), tn("kamstrup", 3, 1), tn("kamstrup", 3, 3),
   tn("generic", 3, 3),
+];
+
+const KEY = new Uint8Array(16).fill(0x4b);
+const AUTH_KEY = new Uint8Array(16).fill(0xa5);
+const HEX_KEY = toHex(KEY);
+
+/** A meter of another framing, or encrypted: the device configured for it (han fields), its frames from the
+ *  simulator, and the Node decoder of that framing. */
+interface FramingCase {
+  name: string;
+  meter: Partial<MeterOptions>;
+  han: { [field: string]: unknown };
+  /** Bytes per read: at 115200 baud the firmware's read finds ~130 bytes at once (firmware/main.ts). */
+  chunk?: number;
+  node: (onReading: (r: Reading) => void) => { push(bytes: Uint8Array): void };
+}
+
+const P1_LINE = { framing: "p1", baud: 115200, parity: "none" };
+
+/** The framings and the encryption of issue 12, each at its line's pace. */
+export const FRAMING_CASES: FramingCase[] = [
+  { name: "generic 3 glo+tag", meter: { maker: "generic", country: "AT", security: { key: KEY, authKey: AUTH_KEY } },
+    han: { key: HEX_KEY, authKey: toHex(AUTH_KEY) },
+    node: (onReading) => new HanDecoder({ onReading,
+      unwrap: createUnwrap({ key: KEY, authKey: AUTH_KEY, cipher: nodeBlockCipher(KEY) }) }) },
+  { name: "generic 3 m-bus", meter: { maker: "generic", country: "AT", framing: "mbus" }, han: { framing: "mbus" },
+    node: (onReading) => new HanDecoder({ onReading, reader: createMbusReader }) },
+  { name: "p1 dsmr 5", meter: { maker: "aidon", framing: "p1", p1Version: "5.0" }, han: P1_LINE, chunk: 128,
+    node: (onReading) => new P1Decoder({ onReading }) },
+  { name: "p1 smarty", meter: { maker: "aidon", framing: "p1", p1Version: "5.0", p1Key: KEY },
+    han: Object.assign({ key: HEX_KEY }, P1_LINE), chunk: 128,
+    node: (onReading) => new P1Decoder({ onReading, cipher: nodeBlockCipher(KEY) }) },
 ];
 
 export interface CpuRow {
@@ -104,11 +141,22 @@ function framesOf(c: Case, seed: number): Uint8Array[] {
   return out;
 }
 
+/** The simulator's frames of a framing case: `count` in a row, frame counters growing. */
+function simulatedFrames(c: FramingCase, seed: number, count: number): Uint8Array[] {
+  const start = Date.UTC(2026, 1, 1, 10, 0, 0);
+  const sim = new MeterSimulator(Object.assign({ maker: "aidon", phases: 3, wires: 4, country: "NO", seed,
+    startMs: start } as MeterOptions, c.meter));
+  const out: Uint8Array[] = [];
+  for (let t = start; out.length < count; t += 1000) for (const f of sim.advanceTo(t)) out.push(f.bytes);
+  return out.slice(0, count);
+}
+
 /** What the Node decoder reads from the same frames fed the same way, in the form the device reports. */
-function nodeReadings(frames: Uint8Array[]): unknown[] {
+function nodeReadings(frames: Uint8Array[], chunk: number, framing?: FramingCase): unknown[] {
   const readings: Reading[] = [];
-  const decoder = new HanDecoder({ onReading: (r) => { readings.push(r); } });
-  for (const f of frames) for (let at = 0; at < f.length; at += CHUNK) decoder.push(f.subarray(at, at + CHUNK));
+  const onReading = (r: Reading) => { readings.push(r); };
+  const decoder = framing ? framing.node(onReading) : new HanDecoder({ onReading });
+  for (const f of frames) for (let at = 0; at < f.length; at += chunk) decoder.push(f.subarray(at, at + chunk));
   return readings.map(exact);
 }
 
@@ -142,6 +190,9 @@ function runInterpreter(found: Interpreter, dir: string, script: string, jsvars:
   });
 }
 
+/** Characters of the code written to Storage per interpreter run (within the 128 KiB of one argument). */
+const PIECE = 60000;
+
 /** Runs `script` in the interpreter with ESP32's variable count, after writing `code` to its Storage as "code.js" and
  *  each of `files` (in a fresh espruino.flash), so that the script can eval the code from flash as the firmware runs;
  *  resolves with stdout once the script prints `endMark`. */
@@ -151,11 +202,21 @@ export async function runFromStorage(found: Interpreter, code: string, files: { 
   const dir = mkdtempSync(join(tmpdir(), "han-cpu-"));
   try {
     const hex = "function h(s){var a=new Uint8Array(s.length/2);for(var i=0;i<a.length;i++)a[i]=parseInt(s.substr(i*2,2),16);return a;}";
-    const parts = [hex, `require("Storage").write("code.js",${JSON.stringify(code)});`];
-    for (const f of files) parts.push(`require("Storage").write(${JSON.stringify(f.name)},h("${toHex(f.bytes)}"));`);
-    parts.push('print("STORED")');
+    // The code goes in pieces, into a file created its whole length: one argument holds at most 128 KiB.
+    const steps: string[] = [];
+    for (let at = 0; at < code.length; at += PIECE) {
+      steps.push(`require("Storage").write("code.js",${JSON.stringify(code.substr(at, PIECE))},${at},${code.length});`);
+    }
+    for (const f of files) steps.push(`require("Storage").write(${JSON.stringify(f.name)},h("${toHex(f.bytes)}"));`);
     // The code passes through a string literal here: more variables than the device has, for this step only.
-    await runInterpreter(found, dir, parts.join("\n"), 16000, "STORED", 120000);
+    let batch = hex;
+    for (let i = 0; i < steps.length; i++) {
+      batch += "\n" + steps[i];
+      if (i + 1 === steps.length || batch.length + steps[i + 1].length > PIECE + 1000) {
+        await runInterpreter(found, dir, batch + '\nprint("STORED")', 24000, "STORED", 120000);
+        batch = hex;
+      }
+    }
     return await runInterpreter(found, dir, script, ESP32_JSVARS, endMark, 30 * 60000);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -170,10 +231,17 @@ export async function benchCpu(options: { rounds?: number; keepGoing?: boolean; 
   if (!located.found) return { skipped: located.why };
   const found = located.found;
   const bundle = bundleForEspruino(ENTRY) + "\n" + YARDSTICK + "\n";
-  const prepared = CASES.map((c, i) => ({ c, file: "f" + i, frames: framesOf(c, 1000 + i) }));
+  const prepared: { c: { name: string }; file: string; frames: Uint8Array[]; framing?: FramingCase }[] =
+    CASES.map((c, i) => ({ c, file: "f" + i, frames: framesOf(c, 1000 + i) }));
+  // VARIANTS frames warm the device, and each timed round takes a new one: an encrypted meter's counter grows.
+  FRAMING_CASES.forEach((c, i) => prepared.push({ c, file: "g" + i, frames: simulatedFrames(c, 2000 + i, VARIANTS + rounds),
+    framing: c }));
   const chosen = prepared.filter((p) => !options.only || p.c.name.indexOf(options.only) >= 0);
-  if (chosen.length === 0) throw new Error(`no list is named like ${options.only}; the lists: ${CASES.map((c) => c.name).join(", ")}`);
-  const sets: CpuSet[] = chosen.map((p) => ({ name: p.c.name, file: p.file, lengths: p.frames.map((f) => f.length) }));
+  if (chosen.length === 0) {
+    throw new Error(`no list is named like ${options.only}; the lists: ${prepared.map((p) => p.c.name).join(", ")}`);
+  }
+  const sets: CpuSet[] = chosen.map((p) => ({ name: p.c.name, file: p.file, lengths: p.frames.map((f) => f.length),
+    han: p.framing && p.framing.han, chunk: p.framing && p.framing.chunk, warm: p.framing && VARIANTS }));
   const files = chosen.map((p) => ({ name: p.file, bytes: Buffer.concat(p.frames) }));
   const script = 'eval(require("Storage").read("code.js"));' +
     `__cpu.run(${JSON.stringify(sets)},${rounds},{read:function(f){return require("Storage").read(f);},` +
@@ -184,9 +252,11 @@ export async function benchCpu(options: { rounds?: number; keepGoing?: boolean; 
   if (results.length !== chosen.length) throw new Error(`incomplete output:\n${out.slice(-3000)}`);
   const mismatches: string[] = [];
   const rows = results.map((r, i) => {
-    const expected = nodeReadings(chosen[i].frames);
-    if (expected.length !== chosen[i].frames.length) {
-      throw new Error(`${r.name}: the Node decoder read ${expected.length} of ${chosen[i].frames.length} frames`);
+    const framing = chosen[i].framing;
+    const warm = framing ? chosen[i].frames.slice(0, VARIANTS) : chosen[i].frames;
+    const expected = nodeReadings(warm, framing && framing.chunk || CHUNK, framing);
+    if (expected.length !== warm.length) {
+      throw new Error(`${r.name}: the Node decoder read ${expected.length} of ${warm.length} frames`);
     }
     const diff = firstDifference(r.readings, expected, "");
     if (diff !== null) mismatches.push(`${r.name}: ${diff}`);

@@ -20,6 +20,7 @@ import { topicOfKey } from "../../lib/publish/contract";
 import { bootFirmware, type RealBoard } from "./device";
 import { locateInterpreter } from "./locate";
 import { parseCommandLine, runCli } from "../cli";
+import { FRAMING_CASES } from "./bench-cpu";
 
 export interface MemoryFigures {
   codeVars: number;
@@ -56,7 +57,12 @@ function same(a: number, b: number): boolean {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function benchMemory(options: { minutes: number; everyMs: number; sampleMs: number;
-  progress?: (line: string) => void }): Promise<MemoryFigures> {
+  progress?: (line: string) => void; bundle?: string; meter?: string }): Promise<MemoryFigures> {
+  // An Aidon HDLC meter, or one of the bench's other framings (FRAMING_CASES), the device configured for it.
+  const other = FRAMING_CASES.find((c) => c.name === options.meter);
+  if (options.meter && !other) {
+    throw new Error(`--meter must be one of ${FRAMING_CASES.map((c) => c.name).join(", ")}; got "${options.meter}"`);
+  }
   const progress = options.progress || function () { /* quiet */ };
   const broker = await startEmbeddedBroker(0);
   const base = "han/bench";
@@ -72,20 +78,23 @@ export async function benchMemory(options: { minutes: number; everyMs: number; s
   });
   await subscriber.subscribeAsync(base + "/#");
   const config = { deviceId: "bench", wifi: { ssid: "bench", password: "benchbench" },
-    mqtt: { url: `mqtt://127.0.0.1:${broker.port}`, baseTopic: base }, han: { baud: 2400, parity: "even" } };
-  const boot = await bootFirmware({ bundle: buildFirmware().code, config });
+    mqtt: { url: `mqtt://127.0.0.1:${broker.port}`, baseTopic: base },
+    han: Object.assign({ baud: 2400, parity: "even" }, other && other.han) };
+  const boot = await bootFirmware({ bundle: options.bundle || buildFirmware().code, config });
   const board: RealBoard = boot.board;
   const expected: { [topic: string]: { [key: string]: number }[] } = { power: [], instant: [] };
-  const decoder = new HanDecoder({ onReading: (r: Reading) => {
+  const onReading = (r: Reading) => {
     const byTopic = expectedByTopic(r);
     for (const topic of Object.keys(expected)) if (byTopic[topic]) expected[topic].push(byTopic[topic]);
-  } });
+  };
+  const decoder = other ? other.node(onReading) : new HanDecoder({ onReading });
   const samples: { at: number; usage: number }[] = [];
   let frames = 0;
   try {
     const shim = await board.evaluate("global.__shimVars") as number;
     const codeVars = (await board.evaluate("global.HAN_CODE_VARS") as number) - shim;
-    const meter = new MeterSimulator({ maker: "aidon", phases: 3, wires: 4, country: "NO", seed: 7, startMs: Date.now() });
+    const meter = new MeterSimulator(Object.assign({ maker: "aidon", phases: 3, wires: 4, country: "NO", seed: 7,
+      startMs: Date.now() } as const, other && other.meter));
     const start = Date.now();
     const end = start + options.minutes * 60000;
     let simulated = start;
@@ -166,18 +175,19 @@ const USAGE = `usage: tsx scripts/real-espruino/bench-memory.ts [--minutes N] [-
   and prints the firmware's memory (code, steady, peak), interpreter errors and value mismatches against Node.
   --minutes N   how long to run (default 3; 360 for the six-hour soak)
   --every MS    one frame every MS milliseconds (default 300)
-  --sample MS   memory sample period (default 10000)`;
+  --sample MS   memory sample period (default 10000)
+  --meter NAME  another meter, the device configured for it: ${FRAMING_CASES.map((c) => c.name).join(", ")}`;
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   runCli("bench-memory", async () => {
     const parsed = parseCommandLine({ options: { minutes: { type: "string" }, every: { type: "string" },
-      sample: { type: "string" } } }, USAGE);
+      sample: { type: "string" }, meter: { type: "string" } } }, USAGE);
     if (!parsed) return 0;
     const located = locateInterpreter();
     if (!located.found) throw Object.assign(new Error(located.why), { userFacing: true });
     const v = parsed.values;
     const figures = await benchMemory({ minutes: Number(v.minutes || 3), everyMs: Number(v.every || 300),
-      sampleMs: Number(v.sample || 10000), progress: (l) => console.error(l) });
+      sampleMs: Number(v.sample || 10000), progress: (l) => console.error(l), meter: v.meter });
     printMemory(figures);
     return figures.mismatches.length > 0 || figures.interpreterErrors.length > 0 ? 1 : 0;
   }, USAGE);

@@ -16,6 +16,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "../crc32";
 import { ESP32_JSVARS, locateInterpreter, type Interpreter } from "./locate";
+import { LOADER_RUN } from "../build";
+import { scriptEnd } from "../espruino/parts";
+import { slotName } from "../../lib/update/record";
 
 const PROMPT_MS = 20000;
 /** From power-on to the boot line: qemu lexing the bundle from flash, on a loaded machine. */
@@ -337,14 +340,19 @@ export interface FirmwareBoot {
 /** The firmware bundle powering up on a board with the stand-in hardware and `config` as han.json (a string is
  *  stored as it is, so that broken JSON can be tried; null stores none). Resolves at the boot line, or at the
  *  password prompt of a locked console. `installed`: Storage as npm run flash leaves it (the update loader as
- *  .bootcde, the bundle in a slot; scripts/build.ts slotLayout) rather than the bundle as .bootcde. */
+ *  .bootcde, the bundle in a slot; scripts/build.ts slotLayout) rather than the bundle in slot 0 and, as .bootcde, the
+ *  line of the loader that runs it. */
 export async function bootFirmware(options: { bundle: string; config: object | string | null; shim?: BoardOptions;
   installed?: StorageFile[] }): Promise<FirmwareBoot> {
-  if (options.bundle.length > MAX_STRING) {
-    throw new Error(`the bundle is ${options.bundle.length} bytes: Espruino reads at most ${MAX_STRING} of a Storage ` +
+  const script = scriptEnd(options.bundle);
+  if (script > MAX_STRING) {
+    throw new Error(`the firmware's script is ${script} bytes: Espruino reads at most ${MAX_STRING} of a Storage ` +
       "file as code, so it would boot cut short");
   }
-  const files: StorageFile[] = options.installed ? options.installed.slice() : [{ name: ".bootcde", data: options.bundle }];
+  // Without the update loader, the slot file is run as the loader runs it, and its parts found there.
+  const files: StorageFile[] = options.installed ? options.installed.slice() :
+    [{ name: ".bootcde", data: "HAN_BOOT=" + JSON.stringify(slotName(0)) + ";" + LOADER_RUN },
+      { name: slotName(0), data: options.bundle }];
   if (options.config !== null) {
     files.push({ name: "han.json",
       data: typeof options.config === "string" ? options.config : JSON.stringify(options.config) });

@@ -434,6 +434,11 @@ export function encodeApdu(input: ListInput): Uint8Array {
   return apduOf(planOf(input), input);
 }
 
+/** The HDLC addresses and control byte the maker's meter sends with. */
+export function addressingOf(spec: ListSpec): HdlcAddressing {
+  return planOf(spec).profile.addressing;
+}
+
 /** The bare LLC payload (E6 E7 00 + APDU), as a raw dump without HDLC framing carries it. */
 export function encodeLlc(input: ListInput): Uint8Array {
   return llcPayload(encodeApdu(input));

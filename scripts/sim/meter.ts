@@ -4,11 +4,15 @@
 // returns the frames sent up to that instant. The same options and seed give the same bytes however the time is
 // advanced.
 import { createRng, gaussian, Rng } from "./random";
-import { encodeFrame, makerClock, valueFormat, listObjects, defaultMeterType, ListId, ListInput, ListSpec, Maker } from
+import { encodeFrame, encodeApdu, makerClock, valueFormat, listObjects, defaultMeterType, ListId, ListInput, ListSpec, Maker } from
   "./layouts";
 import { civilTime, cetOffsetMinutes } from "./wallclock";
+import { encodeSecured, securedApdu, MeterSecurity } from "./secure-writer";
+import { mbusTelegram } from "./mbus-writer";
+import type { LoadProfile } from "./load-profile";
 import { obisMeaning } from "../../lib/obis";
 import { T_INT16 } from "../../lib/dlms/axdr";
+import { P1Writer, P1Version, P1Expected, smartyFrame } from "./p1-writer";
 
 export interface MeterOptions {
   maker: Maker;
@@ -27,6 +31,22 @@ export interface MeterOptions {
   baseLoadW?: number;
   /** Peak output of a solar plant behind the meter in W (default 0); beyond the load it is exported. */
   solarPeakW?: number;
+  /** Lists sent ciphered, with a frame counter from 1 up: in HDLC frames (and in block transfer with blockSize),
+   *  or, with framing "mbus", the ciphered APDU in M-Bus segments as the Kaifa MA309 sends it (no block transfer). */
+  security?: MeterSecurity;
+  /** What the household adds (scripts/sim/load-profile.ts): a car charging, voltage disturbances. */
+  profile?: LoadProfile;
+  /** "hdlc" (default): the maker's lists. "p1": DSMR P1 telegrams of the same household instead, every second
+   *  (DSMR 5) or 10 s (4.2, 2.2, and Smarty's encrypted 5.0), with a gas and a water meter behind the meter
+   *  (scripts/sim/p1-writer.ts). */
+  framing?: "hdlc" | "mbus" | "p1";
+  /** M-Bus only: the line's speed, 2400 (default) or 9600 baud, 8E1 (scripts/sim/mbus-writer.ts). */
+  mbusBaud?: number;
+  /** P1 only: the DSMR version (default "5.0"). */
+  p1Version?: P1Version;
+  /** P1 only: encrypt each telegram as Luxembourg's Smarty meters do, with this 16-byte key, every 10 s as they
+   *  send (DSMR 5 asks every second of plain P1 only). */
+  p1Key?: Uint8Array;
 }
 
 export interface SentFrame {
@@ -38,6 +58,8 @@ export interface SentFrame {
   /** What was encoded: pass it to expectedReading() for what a decoder must report. */
   input: ListInput;
   bytes: Uint8Array;
+  /** P1 only: what a decoder must report for the telegram (`input` then holds the values it was written from). */
+  p1?: P1Expected;
 }
 
 interface Timer {
@@ -52,6 +74,8 @@ interface Schedule {
   hourly: { list: ListId; atMs: number; replaces: ListId | null } | null;
   /** Bits on the wire per byte: 11 for 8E1, 10 for 8N1; all these meters send at 2400 baud. */
   bitsPerByte: number;
+  /** The line's speed where it is not 2400 baud (P1). */
+  baud?: number;
 }
 
 const HOUR_MS = 3600000;
@@ -62,6 +86,18 @@ function scheduleOf(o: MeterOptions): Schedule {
   // Kamstrup sends 8N1, the others 8E1.
   const bits = o.maker === "kamstrup" ? 10 : 11;
   const every10s = function (list: ListId, atMs: number): Timer { return { list, everyMs: 10000, atMs }; };
+  if (o.framing === "p1") {
+    // DSMR 5: 115200 8N1, a telegram every second, but Smarty every 10 s; DSMR 4.2 the same speed every 10 s;
+    // DSMR 2.2 9600 7E1.
+    const version = o.p1Version || "5.0";
+    const everyMs = version === "5.0" && !o.p1Key ? 1000 : 10000;
+    return { timers: [{ list: 3, everyMs, atMs: 0 }], hourly: null, bitsPerByte: 10,
+      baud: version === "2.2" ? 9600 : 115200 };
+  }
+  // The maker's lists at its cadence, each APDU in M-Bus frames on an 8E1 line.
+  if (o.framing === "mbus") {
+    return Object.assign(scheduleOf(Object.assign({}, o, { framing: "hdlc" })), { bitsPerByte: 11, baud: o.mbusBaud || BAUD });
+  }
   // Austrian meters (EVN) push one list every 5 s.
   if (o.maker === "generic") return { timers: [{ list: 3, everyMs: 5000, atMs: 0 }], hourly: null, bitsPerByte: bits };
   // Swedish Kaifa captures carry clocks at hh:mm:x5.
@@ -125,6 +161,9 @@ export class MeterSimulator {
   private lineFreeAt: number;
   private pending: SentFrame[];
   private invokeId: number;
+  private frameCounter = 0;
+  /** P1 only: the telegram writer, which keeps the registers per tariff. */
+  private p1: P1Writer | null = null;
   /** Slowly varying relative load noise (an Ornstein-Uhlenbeck process). */
   private noise: number;
   /** An appliance running: its power, phase and end time. */
@@ -140,6 +179,12 @@ export class MeterSimulator {
   private listKeys: { [list: string]: string[] };
 
   constructor(options: MeterOptions) {
+    if (options.framing === "mbus" && options.security && options.security.blockSize) {
+      throw new Error("security.blockSize: block transfer goes in HDLC frames only; leave it out with framing mbus");
+    }
+    if (options.mbusBaud !== undefined && options.mbusBaud !== 2400 && options.mbusBaud !== 9600) {
+      throw new Error("mbusBaud must be 2400 or 9600, got " + options.mbusBaud);
+    }
     this.o = options;
     const self = this;
     this.schedule = scheduleOf(options);
@@ -252,10 +297,39 @@ export class MeterSimulator {
       input.invokeId = this.invokeId;
       this.invokeId = (this.invokeId + 1) % 4294967296;
     }
-    const bytes = encodeFrame(input);
+    let bytes: Uint8Array;
+    let p1: P1Expected | undefined;
+    if (this.o.framing === "p1") {
+      input.values = Object.assign({}, this.values);
+      const telegram = this.p1Telegram(t);
+      bytes = telegram.bytes;
+      p1 = telegram.expected;
+    } else if (this.o.framing === "mbus") {
+      bytes = mbusTelegram(this.o.security ? securedApdu(input, this.o.security, ++this.frameCounter) : encodeApdu(input));
+    } else {
+      bytes = this.o.security ? encodeSecured(input, this.o.security, ++this.frameCounter) : encodeFrame(input);
+    }
     const sentAt = Math.max(t, this.lineFreeAt);
-    this.lineFreeAt = sentAt + Math.ceil(bytes.length * this.schedule.bitsPerByte * 1000 / BAUD);
-    this.pending.push({ sentAt, dueAt: t, list, input, bytes });
+    this.lineFreeAt = sentAt + Math.ceil(bytes.length * this.schedule.bitsPerByte * 1000 / (this.schedule.baud || BAUD));
+    this.pending.push({ sentAt, dueAt: t, list, input, bytes, p1 });
+  }
+
+  /** The P1 telegram at t, with a gas and a water meter that report every 5 minutes (DSMR 5; hourly before). */
+  private p1Telegram(t: number): { bytes: Uint8Array; expected: P1Expected } {
+    const version = this.o.p1Version || "5.0";
+    if (!this.p1) this.p1 = new P1Writer({ version, phases: this.o.phases, meterId: "E" + this.defaultId() });
+    const every = version === "5.0" ? 300000 : HOUR_MS;
+    const at = t - t % every;
+    const hours = Math.max(0, at - this.o.startMs) / HOUR_MS;
+    const seed = this.o.seed >>> 0;
+    const telegram = this.p1.telegram(t, this.values, [
+      { channel: 1, type: 3, id: "G" + (seed % 100000000), value: 1000 + seed % 5000 + 0.071 * hours, capturedAt: at },
+      { channel: 2, type: 7, id: "W" + (seed % 100000000), value: 200 + seed % 300 + 0.013 * hours, capturedAt: at },
+    ]);
+    if (!this.o.p1Key) return telegram;
+    const title = new Uint8Array([0x53, 0x41, 0x47, 0x67, 0x70, seed >> 16 & 255, seed >> 8 & 255, seed & 255]);
+    return { bytes: smartyFrame(telegram.bytes, { key: this.o.p1Key, systemTitle: title,
+      frameCounter: ++this.frameCounter }), expected: telegram.expected };
   }
 
   private defaultId(): string {
@@ -309,12 +383,13 @@ export class MeterSimulator {
     const v = this.values;
     let pTotal = 0, qTotal = 0, sTotal = 0;
     for (let k = 1; k <= this.o.phases; k++) {
-      const phaseLoad = load * this.shares[k - 1] + (this.burst !== null && this.burst.phase === k ? this.burst.w : 0);
+      const phaseLoad = load * this.shares[k - 1] + (this.burst !== null && this.burst.phase === k ? this.burst.w : 0) +
+        (this.o.profile ? this.o.profile.extraW(t) / this.o.phases : 0);
       const p = phaseLoad - solar / this.o.phases;
       // Motors and transformers draw inductive reactive power; electronics at low load a little capacitive.
       const q = 0.28 * phaseLoad - 40;
       const u = 230 + 3 * Math.sin(2 * Math.PI * (h - 4) / 24) + this.voltageOffsets[k - 1] - 0.0009 * p +
-        0.4 * gaussian(r);
+        0.4 * gaussian(r) + (this.o.profile ? this.o.profile.voltageOffset(t, k) : 0);
       const s = Math.sqrt(p * p + q * q);
       const i = s / u;
       v[PHASE_P_IMPORT[k - 1]] = Math.max(0, p);

@@ -42,7 +42,8 @@ export class Recorder {
   private client: mqtt.MqttClient | null = null;
   private waiters: (() => void)[] = [];
 
-  async start(port: number, filters: string[]): Promise<void> {
+  /** `qos` of the subscriptions: 1 unless given (2 to count a QoS 2 publisher's messages exactly once). */
+  async start(port: number, filters: string[], qos?: 0 | 1 | 2): Promise<void> {
     const client = await mqtt.connectAsync("mqtt://127.0.0.1:" + port,
       { username: USERNAME, password: PASSWORD, reconnectPeriod: 200, clean: false, clientId: "recorder-" + port });
     const self = this;
@@ -50,8 +51,10 @@ export class Recorder {
       self.messages.push({ topic: topic, payload: payload.toString("utf8"), retain: !!packet.retain, at: self.now() });
       for (const wake of self.waiters.slice()) wake();
     });
-    await client.subscribeAsync(filters.map(function (f) { return { topic: f, qos: 1 as const }; })
-      .reduce(function (all: { [topic: string]: { qos: 1 } }, s) { all[s.topic] = { qos: s.qos }; return all; }, {}));
+    await client.subscribeAsync(filters.reduce(function (all: { [topic: string]: { qos: 0 | 1 | 2 } }, f) {
+      all[f] = { qos: qos === undefined ? 1 : qos };
+      return all;
+    }, {}));
     this.client = client;
   }
 

@@ -15,6 +15,9 @@ export interface Vector {
   negative?: boolean;
   hex: string;
   frames?: string[];
+  /** AES-128 keys in hex, where the meter's owner published them. */
+  key?: string | null;
+  auth_key?: string | null;
   expected: { [code: string]: string };
   raw_values?: { [code: string]: { raw: number; scaler: number; unit: string } };
   decrypted_apdu?: string;
@@ -82,10 +85,12 @@ export function framesOf(v: Vector): string[] {
   return v.frames && v.frames.length > 0 ? v.frames : [v.hex];
 }
 
-/** The installation facts a user would configure for the meter of a capture (the frames do not carry them). */
-export function profileFor(v: Vector): { country: string; ct: boolean } {
-  // This capture's published decode assumes Norwegian energy scaling on a current-transformer meter; the
-  // capture's own power and voltage confirm the 1 mA current resolution (see the vector's notes).
-  if (v.id === "kamstrup-dk-ct-65items-gh216") return { country: "NO", ct: true };
-  return { country: ["NO", "SE", "DK"].includes(v.country) ? v.country : "NO", ct: false };
+/** The installation facts a user would configure for the meter of a capture: its country, which decides
+ *  Kamstrup's energy resolution and which no Kamstrup list tells (the Norwegian, Swedish and Danish captures carry
+ *  the same list identifier, Kamstrup_V0001, in the same structure). A current-transformer meter is not
+ *  configured: its frames tell (lib/meters/ct-from-powers.ts). */
+export function profileFor(v: Vector): { country: string } {
+  // This capture's published decode assumes Norway's 10 Wh energy resolution (see the vector's notes).
+  if (v.id === "kamstrup-dk-ct-65items-gh216") return { country: "NO" };
+  return { country: ["NO", "SE", "DK"].includes(v.country) ? v.country : "NO" };
 }
