@@ -3,7 +3,8 @@
 import { FrameReader, FrameCounters, FrameReaderOptions } from "./hdlc/frame-reader";
 import { toBytes } from "./bytes";
 import { readNotificationHeader, DataNotification } from "./dlms/notification";
-import { APDU_DATA_NOTIFICATION, APDU_GENERAL_GLO_CIPHERING, APDU_GENERAL_BLOCK_TRANSFER } from "./dlms/tags";
+import { APDU_DATA_NOTIFICATION, APDU_GENERAL_GLO_CIPHERING, APDU_GENERAL_DED_CIPHERING,
+  APDU_GENERAL_BLOCK_TRANSFER } from "./dlms/tags";
 import { readData } from "./dlms/axdr";
 import { detectLayout, decodeLayout, layoutMaker, LAYOUT_NAMES } from "./meters/layouts";
 import { readList } from "./meters/list-reader";
@@ -120,8 +121,8 @@ export class HanDecoder {
     if (info.length >= 3 && info[0] === 0xe6 && info[1] === 0xe7 && info[2] === 0x00) start = 3;
     let tag = info.length > start ? info[start] : -1;
     // Only what is wrapped: the unwrap counters appear on diag from the first such APDU, not from noise.
-    // 0xDD: general-ded-ciphering.
-    if ((tag === APDU_GENERAL_GLO_CIPHERING || tag === 0xdd || tag === APDU_GENERAL_BLOCK_TRANSFER) && this.options.unwrap) {
+    if ((tag === APDU_GENERAL_GLO_CIPHERING || tag === APDU_GENERAL_DED_CIPHERING ||
+      tag === APDU_GENERAL_BLOCK_TRANSFER) && this.options.unwrap) {
       const inner = this.options.unwrap(info, start, this.counters);
       if (!inner) return null;
       info = inner;

@@ -5,6 +5,7 @@
 import { gcmOpen, BlockCipher } from "./aes-gcm";
 import { cursor, axdrLength } from "./axdr";
 import { toHex } from "../bytes";
+import { APDU_DATA_NOTIFICATION, APDU_GENERAL_BLOCK_TRANSFER } from "./tags";
 
 const enum Sc {
   Suite = 0x0f,
@@ -102,7 +103,7 @@ export function decipherer(keys: DecipherKeys): Decipher {
       plain = opened && (encrypted ? opened : body);
     }
     // Without a tag, a wrong key shows as a plaintext that is no APDU: a Data-Notification, or a block of one.
-    if (!plain || !check && plain[0] !== 0x0f && plain[0] !== 0xe0) {
+    if (!plain || !check && plain[0] !== APDU_DATA_NOTIFICATION && plain[0] !== APDU_GENERAL_BLOCK_TRANSFER) {
       counters.decrypt_errors++;
       return check ? "wrong key or altered APDU from " + title + ": the authentication tag does not match" :
         "wrong key for " + title + ": the plaintext is not an APDU";

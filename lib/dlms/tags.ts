@@ -28,4 +28,5 @@ export const T_TIME = 0x1b;
 
 export const APDU_DATA_NOTIFICATION = 0x0f;
 export const APDU_GENERAL_GLO_CIPHERING = 0xdb;
+export const APDU_GENERAL_DED_CIPHERING = 0xdd;
 export const APDU_GENERAL_BLOCK_TRANSFER = 0xe0;

@@ -4,6 +4,7 @@
 import type { BlockCipher } from "./aes-gcm";
 import { decipherer, DecipherCounters } from "./ciphering";
 import { reassembler, BlockCounters } from "./block-transfer";
+import { APDU_GENERAL_GLO_CIPHERING, APDU_GENERAL_DED_CIPHERING, APDU_GENERAL_BLOCK_TRANSFER } from "./tags";
 import type { DecoderCounters } from "../han-decoder";
 
 export interface UnwrapOptions {
@@ -56,8 +57,8 @@ export function createUnwrap(o: UnwrapOptions): Unwrap {
     // A ciphered APDU inside a block transfer, or the other way round; no deeper.
     for (let depth = 0; depth < 3 && typeof inner === "object" && inner !== null; depth++) {
       const tag = inner[0];
-      if (tag === 0xdb || tag === 0xdd) inner = decipher(inner, counters);
-      else if (tag === 0xe0) inner = reassemble(inner, counters);
+      if (tag === APDU_GENERAL_GLO_CIPHERING || tag === APDU_GENERAL_DED_CIPHERING) inner = decipher(inner, counters);
+      else if (tag === APDU_GENERAL_BLOCK_TRANSFER) inner = reassemble(inner, counters);
       else break;
       if (inner && typeof inner === "object" && inner.length === 0) {
         counters.decode_errors++;
