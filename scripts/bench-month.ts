@@ -286,16 +286,6 @@ function plan(o: MonthOptions, hourlyAtMs: number, rng: Rng): Fault[] {
   return out.sort(function (a, b) { return a.at - b.at; });
 }
 
-/** MQTT packets that ask the broker for an answer: CONNECT, PUBLISH at QoS 1 or 2, PUBREL, SUBSCRIBE, PINGREQ.
- *  While one is unanswered the emulator holds its timeline (scripts/emulator/net.ts requestTest): a broker on the
- *  LAN answers within milliseconds, and one in another process must not answer many virtual seconds late, which
- *  would trip the device's keep-alive and make it reconnect hundreds of times a day. */
-function mqttRequest(bytes: string): boolean {
-  const first = bytes.charCodeAt(0);
-  const type = first >> 4;
-  return type === 1 || type === 3 && (first & 6) !== 0 || type === 6 || type === 8 || type === 12;
-}
-
 /** The hourly lists come this long after the hour (scripts/sim/meter.ts: Kamstrup at xx:00:05, the others :10). */
 function hourlyListAt(maker: Maker): number {
   return maker === "kamstrup" ? 5000 : 10000;
@@ -327,7 +317,6 @@ export async function runMonth(o: MonthOptions): Promise<MonthFigures> {
     serialPollMs: 1000,
     memoryRefreshMs: HOUR,
   }, recorder);
-  emu.net.requestTest = mqttRequest;
   await live.start(o.broker.port, base + "/power", function () { return o.startMs + emu.clock.now; });
   const faults = plan(o, hourlyListAt(o.maker), rng);
   const log = o.log || function () { /* quiet */ };

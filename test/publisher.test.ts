@@ -7,6 +7,7 @@ import { HanDecoder } from "../lib/han-decoder";
 import { fromHex } from "../lib/bytes";
 import type { Reading } from "../lib/reading";
 import { diagnosticKeys } from "../lib/publish/discovery";
+import { insightKeys } from "../lib/insights/discovery";
 import { allValueKeys, contractKey } from "../lib/publish/contract";
 import { obisMeaning } from "../lib/obis";
 import { FakeClock } from "./support/fake-clock";
@@ -538,6 +539,26 @@ test("a replaced meter: three readings in a row with another id remove the old m
   for (let i = 1; i < paced.length; i++) assert.ok(paced[i] - paced[i - 1] >= 200, "one discovery message per interval");
   assert.equal(store.files["han.meter"], "han_meter_" + METER_B);
   assert.deepEqual(JSON.parse(on(sent, "meter").at(-1)!.payload).id, METER_B);
+});
+
+test("a replaced meter with the insights on: the old meter's insight entities, sensors and binary sensors, are " +
+  "removed too", () => {
+  const all = { capacity: true, voltage: true, net: true, consistency: true };
+  const { clock, sent, publisher } = setup({ insights: all });
+  const ofMeter = (id: string) => (s: Sent) => /^homeassistant\/(binary_)?sensor\/han_meter_/.test(s.topic) &&
+    s.topic.indexOf("/han_meter_" + id + "/") > 0 && s.payload !== "";
+  publisher.reading(fromMeter(METER_A));
+  clock.advance(60000);
+  const insightsOf = (id: string) => new Set(sent.filter(ofMeter(id)).map((s) => s.topic)
+    .filter((t) => insightKeys(all).indexOf(t.split("/")[3]) >= 0));
+  const announced = insightsOf(METER_A);
+  assert.equal(announced.size, insightKeys(all).length, "every insight entity announced for the first meter");
+  assert.ok([...announced].some((t) => t.startsWith("homeassistant/binary_sensor/")), "binary sensors among them");
+  for (let i = 0; i < 3; i++) publisher.reading(fromMeter(METER_B));
+  clock.advance(60000);
+  const removed = new Set(sent.filter((s) => s.payload === "" && s.retain === true).map((s) => s.topic));
+  for (const t of announced) assert.ok(removed.has(t), t + " not removed");
+  assert.equal(insightsOf(METER_B).size, announced.size, "the new meter's insight entities announced");
 });
 
 test("a meter replaced while the dongle was unpowered: the old meter's entities are removed after the restart, " +

@@ -41,12 +41,13 @@ test("each framing the simulator sends, encrypted too, reaches the screen: the d
   { timeout: 240000 }, async () => {
     for (const args of [["--framing", "p1", "--encrypt"], ["--framing", "mbus"], ["--framing", "mbus", "--encrypt"],
       ["--encrypt"]]) {
-      // Smarty sends every 10 s: two minutes for as many readings.
-      const seconds = args.join(" ") === "--framing p1 --encrypt" ? "120" : "60";
+      // Smarty sends every 10 s: two minutes for as many readings. The first diag comes a minute after boot.
+      const seconds = args.join(" ") === "--framing p1 --encrypt" ? "120" : "90";
       const r = await start(args.concat(["--speed", "100", "--for", seconds]));
       assert.equal(r.code, 0, r.stderr);
       assert.ok(linesOf(r.stdout, "han/emulated/power").length >= 5, args.join(" ") + ": no power readings\n" + r.stderr);
       const diag = linesOf(r.stdout, "han/emulated/diag").map((l) => JSON.parse(l.split(" han/emulated/diag ")[1]));
+      assert.ok(diag.length > 0, args.join(" ") + ": no diag\n" + r.stderr);
       assert.equal(diag.at(-1)!.framing, args[0] === "--framing" ? args[1] : "hdlc", args.join(" "));
       assert.equal(diag.at(-1)!.decrypt_errors || 0, 0, args.join(" "));
     }

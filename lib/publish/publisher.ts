@@ -297,12 +297,23 @@ export class Publisher {
       const key = self.pending.shift();
       if (key === undefined || !self.meter) return;
       const o = self.o;
-      // An empty retained config removes the entity, and Home Assistant the device with its last entity.
-      const msg = key.charAt(0) === "-" ? { topic: configTopic(o.discoveryPrefix, self.old as string, key.substr(1)),
+      const old = self.old as string;
+      const insight = key.charAt(0) === "*" || key.substr(0, 2) === "-*";
+      // An empty retained config removes the entity, and Home Assistant the device with its last entity. An
+      // insight's config topic says sensor or binary_sensor besides its owner: the replaced meter's is the one the
+      // current meter's has, under the old owner.
+      let msg = key.charAt(0) === "-" && !insight ? { topic: configTopic(o.discoveryPrefix, old, key.substr(1)),
         payload: "" } : discoveryMessage({ prefix: o.discoveryPrefix, base: o.base, deviceId: o.deviceId,
-        firmwareVersion: o.firmwareVersion, meter: self.meter, insights: o.insights }, key);
+        firmwareVersion: o.firmwareVersion, meter: self.meter, insights: o.insights }, insight ? key.substr(key.indexOf("*")) :
+        key);
+      if (msg && key.charAt(0) === "-" && insight) {
+        msg = { topic: msg.topic.replace("/" + meterId(self.meter, o.deviceId) + "/", "/" + old + "/"), payload: "" };
+      }
       if (msg) self.sink.publish(msg.topic, msg.payload, { qos: 1, retain: true, keep: false });
-      if (msg && key.charAt(0) === "*") self.pending.push("*" + (parseInt(key.substr(1), 10) + 1));
+      if (msg && key.charAt(0) === "*") {
+        self.pending.push("*" + (parseInt(key.substr(1), 10) + 1));
+        if (self.old !== null) self.pending.push("-" + key);
+      }
       if (self.pending.length > 0) self.schedule();
     }, this.o.discoveryInterval);
   }

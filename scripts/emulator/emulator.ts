@@ -207,7 +207,7 @@ export class Emulator {
     let busy = 0;
     while (this.clock.now < end && going()) {
       if (this.net.awaitingAnswer()) {
-        // The device awaits a broker's answer (Network.requestTest): what is due now runs, the timeline holds.
+        // The device awaits a broker's answer (net.ts mqttRequest): what is due now runs, the timeline holds.
         this.processUntil(this.clock.now);
         await yieldToNode(true);
         continue;

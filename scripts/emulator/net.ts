@@ -104,15 +104,19 @@ function caForNode(ca: string): { pems: string[] } | { error: string } {
   return pems.length > 0 ? { pems } : { error: CA_FORMAT_ERROR };
 }
 
+/** MQTT packets that ask the broker for an answer: CONNECT, PUBLISH at QoS 1 or 2, PUBREL, SUBSCRIBE, PINGREQ.
+ *  While one is unanswered, awaitingAnswer() holds and the driver holds the timeline still, as a LAN's round trip
+ *  of a millisecond would, rather than let a broker in another process (slow on a loaded machine) answer seconds of
+ *  virtual time late and trip the device's CONNACK or keep-alive timeouts. */
+function mqttRequest(bytes: string): boolean {
+  const first = bytes.charCodeAt(0);
+  const type = first >> 4;
+  return type === 1 || type === 3 && (first & 6) !== 0 || type === 6 || type === 8 || type === 12;
+}
+
 export class Network {
   readonly stats: NetStats = { opened: 0, open: 0, bytesOut: 0, bytesIn: 0, activity: 0, waiting: 0 };
   private readonly connections = new Set<Connection>();
-  /** Whether bytes the firmware writes ask the peer for an answer (an MQTT request: CONNECT, PINGREQ, PUBLISH at
-   *  QoS 1 or 2, PUBREL, SUBSCRIBE). Set by a driver that moves the timeline fast (scripts/bench-month.ts): while
-   *  an answer is awaited, awaitingAnswer() holds, and the driver holds the timeline still, as a LAN's round trip
-   *  of a millisecond would, rather than let a broker in another process answer seconds of virtual time late. */
-  requestTest: ((bytes: string) => boolean) | null = null;
-
   constructor(private readonly linkUp: () => boolean) {}
 
   /** require("net") or require("tls") for one boot. */
@@ -145,7 +149,7 @@ export class Network {
     }
   }
 
-  /** A request the firmware wrote is still unanswered (see requestTest), for at most ANSWER_WAIT_MS of real time. */
+  /** A request the firmware wrote is still unanswered (see mqttRequest), for at most ANSWER_WAIT_MS of real time. */
   awaitingAnswer(): boolean {
     const now = performance.now();
     for (const c of this.connections) if (c.asked > 0 && now - c.asked < ANSWER_WAIT_MS) return true;
@@ -196,7 +200,7 @@ export class Network {
         self.stats.bytesOut += text.length;
         self.stats.activity++;
         conn.unsent += text.length;
-        if (conn.asked === 0 && self.requestTest && self.requestTest(text)) conn.asked = performance.now();
+        if (conn.asked === 0 && mqttRequest(text)) conn.asked = performance.now();
         conn.node.write(Buffer.from(text, "latin1"), function (error?: Error | null) {
           conn.unsent -= text.length;
           if (error || conn.unsent > 0 || conn.draining) return;

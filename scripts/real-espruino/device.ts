@@ -20,7 +20,9 @@ import { LOADER_RUN } from "../build";
 import { scriptEnd } from "../espruino/parts";
 import { slotName } from "../../lib/update/record";
 
-const PROMPT_MS = 20000;
+/** The interpreter runs under an emulated CPU: on a loaded machine an answer seen in milliseconds here has been
+ *  seen to take over 20 s. */
+const PROMPT_MS = 60000;
 /** From power-on to the boot line: qemu lexing the bundle from flash, on a loaded machine. */
 const BOOT_MS = 30000;
 /** Espruino does not echo a console line that starts with DLE (0x10). */
