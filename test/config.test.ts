@@ -131,11 +131,11 @@ test("mqtt.ca: PEM certificates become the DER bytes the device's TLS takes; any
 
 /** The ESP32's GPIOs as its datasheet gives them, written out here rather than taken from the schema: the chip has
  *  0-19, 21-23, 25-27 and 32-39; 6-11 are wired to the SPI flash, 1 and 3 are UART0 (the USB console), and 34-39
- *  are inputs only. */
+ *  are inputs only. The HAN line idles high, and 12 high at reset selects 1.8 V flash: no boot. */
 function gpioFits(pin: number, output: boolean): boolean {
   const exists = pin >= 0 && pin <= 39 && pin !== 20 && pin !== 24 && !(pin >= 28 && pin <= 31);
   const taken = pin >= 6 && pin <= 11 || pin === 1 || pin === 3;
-  return exists && !taken && !(output && pin >= 34);
+  return exists && !taken && !(output && pin >= 34) && (output || pin !== 12);
 }
 
 /** "0, 2, 4, 5, 12-19, 32" as the numbers it names. */
@@ -181,7 +181,10 @@ test("pins: a GPIO the ESP32 cannot spare (flash, console, input-only for an out
   }
   // han.rx on the flash's clock line: the case a new user met.
   assert.deepEqual(validateConfig({ ...MINIMAL, han: { rx: 6 } }).errors,
-    ["han.rx: must be a GPIO the ESP32 can read: 0, 2, 4, 5, 12-19, 21-23, 25-27, 32-39; got 6"]);
+    ["han.rx: must be a GPIO the ESP32 can read: 0, 2, 4, 5, 13-19, 21-23, 25-27, 32-39; got 6"]);
+  // 12 high at reset stops the ESP32 booting, and the HAN line idles high.
+  assert.deepEqual(validateConfig({ ...MINIMAL, han: { rx: 12 } }).errors,
+    ["han.rx: must be a GPIO the ESP32 can read: 0, 2, 4, 5, 13-19, 21-23, 25-27, 32-39; got 12"]);
 });
 
 test("pins: the LED cannot share the HAN UART's RX or TX, named at the pin asked after it", () => {

@@ -93,7 +93,7 @@ test("values that break the hardware are refused, all at once, each naming the f
     "configure: led: must be a GPIO the ESP32 can drive: 0, 2, 4, 5, 12-19, 21-23, 25-27, 32, 33; got 3",
     "configure: wifi.password: must be empty (an open network) or 8 to 63 characters (WPA2); got a value that is not accepted",
     "configure: mqtt.url: must be mqtt://host[:port] or mqtts://host[:port], port 1 to 65535; got \"mqtt://10.0.0.2:0\"",
-    "configure: han.rx: must be a GPIO the ESP32 can read: 0, 2, 4, 5, 12-19, 21-23, 25-27, 32-39; got 6",
+    "configure: han.rx: must be a GPIO the ESP32 can read: 0, 2, 4, 5, 13-19, 21-23, 25-27, 32-39; got 6",
     "configure: han.tx: must be a GPIO the ESP32 can drive: 0, 2, 4, 5, 12-19, 21-23, 25-27, 32, 33; got 34",
   ]);
   assert.equal(existsSync(out), false);

@@ -78,14 +78,17 @@ test("pins ESP-IDF refuses (tx input-only or absent, rx absent): its error on th
   }
 });
 
-test("the GPIOs the emulated UART works on are exactly those the configuration accepts for han.rx and han.tx",
-  async () => {
+test("the GPIOs the emulated UART works on are exactly those the configuration accepts for han.rx and han.tx, " +
+  "but for the strapping pin 12 as han.rx", async () => {
   const config = (rx: number, tx: number) => validateConfig({ wifi: { ssid: "x" }, mqtt: { url: "mqtt://b" }, led: 0,
     han: { rx, tx } }).errors.filter((e) => !/must differ/.test(e)).length === 0;
   for (let pin = 0; pin <= 39; pin++) {
     const other = pin === 17 ? 18 : 17;
     const asRx = await outcome(pin, other);
-    assert.equal(asRx.received > 0 && asRx.uncaught.length === 0, config(pin, other), "rx on GPIO " + pin);
+    // The UART reads on 12 once the chip runs, but the HAN line idles high, and 12 high at reset selects 1.8 V
+    // flash: the ESP32 would not boot with the dongle plugged in.
+    if (pin === 12) assert.equal(config(pin, other), false, "rx on the strapping pin 12 accepted");
+    assert.equal(asRx.received > 0 && asRx.uncaught.length === 0, config(pin, other) || pin === 12, "rx on GPIO " + pin);
     const asTx = await outcome(16 === pin ? 18 : 16, pin);
     assert.equal(asTx.received > 0 && asTx.uncaught.length === 0, config(16 === pin ? 18 : 16, pin), "tx on GPIO " + pin);
   }
@@ -101,7 +104,7 @@ test("the firmware with han.rx on a flash pin: the configuration is refused at b
   });
   try {
     await emu.advance(60000);
-    assert.ok(emu.console.has("config error: han.rx: must be a GPIO the ESP32 can read: 0, 2, 4, 5, 12-19, 21-23, " +
+    assert.ok(emu.console.has("config error: han.rx: must be a GPIO the ESP32 can read: 0, 2, 4, 5, 13-19, 21-23, " +
       "25-27, 32-39; got 6"), emu.console.text());
     assert.deepEqual(emu.serial.setups.filter((s) => s.rx === 6), []);
     assert.deepEqual(emu.console.uncaught, []);

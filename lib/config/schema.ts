@@ -45,7 +45,8 @@ function isCertificates(pem: string): boolean {
 export function configSchema(): FieldSpec[] {
   // The ESP32's GPIOs the HAN UART may read: 1 and 3 are the USB console's UART, 6-11 drive the SPI flash (taking
   // one crashes the chip at its next flash access), and it has no 20, 24, 28-31 or anything past 39. 34-39 are
-  // inputs only: not for the UART's TX or the LED.
+  // inputs only: not for the UART's TX or the LED. 12 is a strapping pin that must be low at reset (high selects
+  // 1.8 V flash, and the chip does not boot), and a HAN line idles high: not for the UART's RX.
   const input = function (pin: number): boolean { return "1010110000001111111101110111000011111111".charAt(pin) === "1"; };
   const pins = "a GPIO the ESP32 can ";
   const free = ": 0, 2, 4, 5, 12-19, 21-23, 25-27, 32";
@@ -69,7 +70,8 @@ export function configSchema(): FieldSpec[] {
     field("mqtt.keepAlive", "integer", { def: 60, min: 10, max: 3600 }),
     field("mqtt.ca", "string", { optional: true, check: isCertificates,
       checkText: "PEM certificates (one or more -----BEGIN CERTIFICATE----- ... -----END CERTIFICATE----- blocks)" }),
-    field("han.rx", "integer", { def: 16, check: input, checkText: pins + "read" + free + "-39" }),
+    field("han.rx", "integer", { def: 16, check (pin: number) { return pin !== 12 && input(pin); },
+      checkText: pins + "read" + free.replace("12-", "13-") + "-39" }),
     field("han.tx", "integer", Object.assign({ def: 17 }, drive)),
     field("han.baud", "choice", { def: "auto", choices: ["auto", 2400, 9600, 115200] }),
     field("han.parity", "choice", { def: "auto", choices: ["auto", "even", "none", "odd"] }),
