@@ -14,7 +14,7 @@ import { createP1Decoder } from "./p1/decoder";
 import { fromHex } from "./bytes";
 import type { Reading } from "./reading";
 import { Config, applyChanges } from "./config/validate";
-import { CommandHandler } from "./remote/commands";
+import { Commands, handleCommand } from "./remote/commands";
 import type { Sha256 } from "./remote/hmac";
 import { startUpdates, Updater } from "./update/receiver";
 import { startInsights } from "./insights/index";
@@ -115,7 +115,7 @@ export interface Device {
   /** The last error, for the diag topic. */
   lastError: string | null;
   errorFlagEvents: number;
-  commands: CommandHandler;
+  commands: Commands;
   /** Seconds since start, counted rather than read from the clock, which jumps when SNTP sets it. */
   uptime: number;
   update?: Updater;
@@ -202,7 +202,7 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
     lastError: null,
     errorFlagEvents: 0,
     uptime: 0,
-    commands: new CommandHandler({
+    commands: { accepted: 0, refused: 0, logged: 0, ranAt: {}, o: {
       secret: config.remote.secret,
       configChanges: config.remote.configChanges,
       base,
@@ -210,7 +210,7 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
       clock,
       store: platform,
       log (text) { publisher.log(text); },
-    }, {
+    }, actions: {
       diag () { publishDiag(device, platform); },
       identify: platform.identify,
       reboot () { clock.setTimeout(platform.reboot, 1000); },
@@ -227,7 +227,7 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
         clock.setTimeout(platform.reboot, 1000);
         return [];
       },
-    }),
+    } },
   };
   const onError = function (why: string): void { device.lastError = "decode: " + why; };
   const onReading = function (r: Reading): void {
@@ -310,7 +310,7 @@ export function startDevice(platform: Platform, config: Config, deviceId: string
       haOnlineAt = now;
       publisher.homeAssistantOnline();
       publishDiag(device, platform);
-    } else if (topic === base + "/cmd") device.commands.handle(payload, retained);
+    } else if (topic === base + "/cmd") handleCommand(device.commands, payload, retained);
     // A retained image part would come back at every reconnect: updates are never retained.
     else if (topic === base + "/update" && !retained) update.handle(payload);
   });

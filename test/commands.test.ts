@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, createHmac } from "node:crypto";
-import { CommandHandler, signPayload, signedPart } from "../lib/remote/commands";
+import { Commands, handleCommand, signPayload, signedPart } from "../lib/remote/commands";
 import { hmacSha256 } from "../lib/remote/hmac";
 import { toBytes, toHex } from "../lib/bytes";
 import { applyChanges, validateConfig } from "../lib/config/validate";
@@ -25,9 +25,9 @@ function setup(configChanges: boolean, secret: string | undefined, base = BASE) 
   const configured: { [path: string]: unknown }[] = [];
   const acted: string[] = [];
   const logs: string[] = [];
-  const handler = new CommandHandler({ secret, configChanges, base, sha256, clock,
+  const handler: Commands = { accepted: 0, refused: 0, logged: 0, ranAt: {}, o: { secret, configChanges, base, sha256, clock,
     store: { readStore: (name) => files[name], writeStore: (name, text) => { files[name] = text; } },
-    log: (t) => logs.push(t) }, {
+    log: (t) => logs.push(t) }, actions: {
     diag: () => acted.push("diag"),
     identify: () => acted.push("identify"),
     reboot: () => acted.push("reboot"),
@@ -37,11 +37,11 @@ function setup(configChanges: boolean, secret: string | undefined, base = BASE) 
       acted.push("set " + JSON.stringify(changes));
       return [];
     },
-  });
+  } };
   /** A command signed for this device, with a counter in ms. */
   const signed = (cmd: string, counter: number, changes?: unknown) =>
     signPayload(sha256, SECRET, JSON.stringify({ cmd, counter, changes }), base);
-  const send = (payload: string) => handler.handle(payload, false);
+  const send = (payload: string) => handleCommand(handler, payload, false);
   const refusals = () => logs.filter((l) => l.startsWith("command refused"));
   return { handler, acted, logs, signed, send, refusals, clock, files, configured };
 }
@@ -92,7 +92,7 @@ test("item 1: a retained command is never acted on, whatever it is; counted, log
   const payloads = ['{"cmd":"diag"}', '{"cmd":"identify"}', s.signed("reboot", NOW), s.signed("set", NOW + 1,
     { "output.rawTopic": true })];
   for (let round = 0; round < 10; round++) {
-    for (const payload of payloads) assert.equal(s.handler.handle(payload, true), false, payload);
+    for (const payload of payloads) assert.equal(handleCommand(s.handler, payload, true), false, payload);
   }
   assert.deepEqual(s.acted, []);
   assert.equal(s.handler.refused, 40);

@@ -14,7 +14,7 @@ import { validateConfig } from "../lib/config/validate";
 import { deviceConfig, Recorder } from "./support/emulated-device";
 import { espruinoMissing } from "./support/espruino-run";
 import { INSTALLED, SECRET, updateBroker } from "./support/update-device";
-import { publishTo } from "./support/real-device";
+import { askDiag, publishTo } from "./support/real-device";
 import type { Broker } from "./support/brokers";
 
 const missing = espruinoMissing("parts-real.test.ts");
@@ -81,7 +81,7 @@ describe("parts on the real interpreter", () => {
   });
 
   test("a valid configuration: boot evaluates the stored configuration, the broker address and the insights (on by " +
-    "default), nothing else; the update receiver comes at the first update message", { skip, timeout: 120000 }, async () => {
+    "default), nothing else; the update receiver comes at the first update message, the commands at the first command", { skip, timeout: 120000 }, async () => {
     const id = "parts-ok";
     const board = await boot(deviceConfig(broker.port, id, { remote: { secret: SECRET } }));
     try {
@@ -97,6 +97,10 @@ describe("parts on the real interpreter", () => {
       const after = await partsRead(board);
       assert.deepEqual(after.map((p) => p.name),
         ["the firmware's script", "stored configuration", "config formats", "insights", "update receiver"]);
+      // The diag it answers with was published while the command was handled, before it was counted.
+      assert.equal((await askDiag(recorder, "mqtt://127.0.0.1:" + broker.port, "han/" + id)).commands_refused, 0);
+      assert.deepEqual((await partsRead(board)).map((p) => p.name).slice(5), ["remote commands"],
+        "the remote commands part, read at the first command");
       console.log("parts-real: code " + code + " variables; " + atBoot[2].usage + " in use (less the stand-in's) when " +
         "the boot read its second part, the first still loaded; " + now + " once online");
     } finally {

@@ -111,7 +111,8 @@ test("item 1: a retained reboot on <base>/cmd, default configuration: the device
     }
   });
 
-test("item 2: 3,000 identify at 1,000/s: at most one blinking timer, and memory stays where it was",
+test("item 2: 3,000 identify at 1,000/s: at most one blinking timer (and the commands part's), and memory stays " +
+  "where it was",
   { timeout: 120000 }, async () => {
     const id = "identify-flood";
     const client = await stranger();
@@ -138,7 +139,8 @@ test("item 2: 3,000 identify at 1,000/s: at most one blinking timer, and memory 
       console.log("remote-attacks: " + timers + " timers before the flood, at most " + maxTimers + " during it; " +
         "free variables " + free + " before, " + minFree + " at the least; identify ran " + identified + " times");
       assert.ok(identified >= 1 && identified <= 3, "identify ran " + identified + " times in 3 s");
-      assert.ok(maxTimers <= timers + 1, maxTimers + " timers against " + timers + " before");
+      // The blinking's, and the one that drops the commands part (firmware/parts.ts) 2 s after it was read.
+      assert.ok(maxTimers <= timers + 2, maxTimers + " timers against " + timers + " before");
       assert.ok(free - minFree < 200, "free variables fell from " + free + " to " + minFree);
       assert.equal(emu.clock.timerCount(), timers, "the blinking has ended");
       assert.equal(emu.pins[2], false, "the LED ends off");

@@ -83,104 +83,99 @@ export function signPayload(sha256: Sha256, secret: string, body: string, base: 
   return body.substr(0, body.length - 1) + MAC_HEAD + macOf(sha256, secret, body, base) + "\"}";
 }
 
-export class CommandHandler {
+/** One device's command handling: its options and actions, and what it keeps between commands (accepted, refused,
+ *  logged and ranAt start at 0, 0, 0 and {}). Plain data, built by its user, so that the code (a part,
+ *  scripts/espruino/parts.ts) stays in flash until a command comes. */
+export interface Commands {
   accepted: number;
   refused: number;
-  private o: CommandOptions;
-  private actions: CommandActions;
-  private logged: number;
+  o: CommandOptions;
+  actions: CommandActions;
+  /** Kinds of refusal (Refusal bits) logged since the last accepted command. */
+  logged: number;
   /** When each unsigned command last ran (clock ms), by name. */
-  private ranAt: { [cmd: string]: number };
+  ranAt: { [cmd: string]: number };
+}
 
-  constructor(options: CommandOptions, actions: CommandActions) {
-    this.o = options;
-    this.actions = actions;
-    this.accepted = 0;
-    this.refused = 0;
-    this.logged = 0;
-    this.ranAt = {};
-  }
+function refuse(c: Commands, kind: number, why: string): boolean {
+  c.refused++;
+  if (!(c.logged & kind)) c.o.log("command refused: " + why);
+  c.logged |= kind;
+  return false;
+}
 
-  private refuse(kind: number, why: string): boolean {
-    this.refused++;
-    if (!(this.logged & kind)) this.o.log("command refused: " + why);
-    this.logged |= kind;
-    return false;
+/** Verifies a signed command; true when the signature is right and the counter new, which is then stored. */
+function verify(c: Commands, cmd: string, msg: { [key: string]: unknown }, payload: string): boolean {
+  const o = c.o;
+  if (!o.secret) return refuse(c, Refusal.UNSIGNED, cmd + " is never run unsigned; remote.secret is not set");
+  const body = signedPart(payload);
+  if (body === null) return refuse(c, Refusal.UNSIGNED, cmd + " unsigned: no hmac member at its end");
+  const counter = msg.counter;
+  if (typeof counter !== "number" || Math.floor(counter) !== counter) {
+    return refuse(c, Refusal.SIGNATURE, cmd + " without a counter");
   }
+  const mac = payload.substr(payload.length - 66, 64).toLowerCase();
+  if (!sameText(mac, macOf(o.sha256, o.secret, body, o.base))) {
+    return refuse(c, Refusal.SIGNATURE, cmd + ": wrong signature (another secret, or signed for another device)");
+  }
+  const now = o.clock.now();
+  // A lost counter file leaves only the clock to tell an old command from a new one.
+  if (!clockIsSet(now)) return refuse(c, Refusal.COUNTER, cmd + ": the clock is not set yet (SNTP)");
+  // Also keeps every stored counter an integer of 13 digits, which both platforms print exactly.
+  if (counter > now + Cmd.SKEW || counter < now - Cmd.SKEW) {
+    return refuse(c, Refusal.COUNTER, cmd + ": counter " + counter + " is more than 10 minutes from the " +
+      "device's clock, " + Math.floor(now));
+  }
+  const stored = o.store.readStore(Cmd.COUNTER_STORE);
+  if (stored && /^\d+$/.test(stored) && counter <= parseInt(stored, 10)) {
+    return refuse(c, Refusal.COUNTER, cmd + ": counter " + counter + " already used (replay)");
+  }
+  o.store.writeStore(Cmd.COUNTER_STORE, "" + counter);
+  return true;
+}
 
-  /** Verifies a signed command; true when the signature is right and the counter new, which is then stored. */
-  private verify(cmd: string, msg: { [key: string]: unknown }, payload: string): boolean {
-    const o = this.o;
-    if (!o.secret) return this.refuse(Refusal.UNSIGNED, cmd + " is never run unsigned; remote.secret is not set");
-    const body = signedPart(payload);
-    if (body === null) return this.refuse(Refusal.UNSIGNED, cmd + " unsigned: no hmac member at its end");
-    const counter = msg.counter;
-    if (typeof counter !== "number" || Math.floor(counter) !== counter) {
-      return this.refuse(Refusal.SIGNATURE, cmd + " without a counter");
-    }
-    const mac = payload.substr(payload.length - 66, 64).toLowerCase();
-    if (!sameText(mac, macOf(o.sha256, o.secret, body, o.base))) {
-      return this.refuse(Refusal.SIGNATURE, cmd + ": wrong signature (another secret, or signed for another device)");
-    }
-    const now = o.clock.now();
-    // A lost counter file leaves only the clock to tell an old command from a new one.
-    if (!clockIsSet(now)) return this.refuse(Refusal.COUNTER, cmd + ": the clock is not set yet (SNTP)");
-    // Also keeps every stored counter an integer of 13 digits, which both platforms print exactly.
-    if (counter > now + Cmd.SKEW || counter < now - Cmd.SKEW) {
-      return this.refuse(Refusal.COUNTER, cmd + ": counter " + counter + " is more than 10 minutes from the " +
-        "device's clock, " + Math.floor(now));
-    }
-    const stored = o.store.readStore(Cmd.COUNTER_STORE);
-    if (stored && /^\d+$/.test(stored) && counter <= parseInt(stored, 10)) {
-      return this.refuse(Refusal.COUNTER, cmd + ": counter " + counter + " already used (replay)");
-    }
-    o.store.writeStore(Cmd.COUNTER_STORE, "" + counter);
-    return true;
+/** Handles one payload from the command topic; true when it was acted on. */
+export function handleCommand(c: Commands, payload: string, retained: boolean): boolean {
+  if (retained) return refuse(c, Refusal.RETAINED, "a retained message on the command topic is never acted on");
+  let msg: { [key: string]: unknown };
+  try {
+    msg = JSON.parse(payload);
+  } catch (e) {
+    return refuse(c, Refusal.MALFORMED, "not JSON");
   }
-
-  /** Handles one payload from the command topic; true when it was acted on. */
-  handle(payload: string, retained: boolean): boolean {
-    if (retained) return this.refuse(Refusal.RETAINED, "a retained message on the command topic is never acted on");
-    let msg: { [key: string]: unknown };
-    try {
-      msg = JSON.parse(payload);
-    } catch (e) {
-      return this.refuse(Refusal.MALFORMED, "not JSON");
+  if (typeof msg !== "object" || msg === null) return refuse(c, Refusal.MALFORMED, "not a JSON object");
+  const cmd = msg.cmd;
+  if (cmd === "diag" || cmd === "identify") {
+    const now = c.o.clock.now();
+    const last = c.ranAt[cmd];
+    if (now >= last && now - last < Cmd.BUSY_GAP) {
+      return refuse(c, Refusal.BUSY, cmd + " more often than every 2 s: dropped");
     }
-    if (typeof msg !== "object" || msg === null) return this.refuse(Refusal.MALFORMED, "not a JSON object");
-    const cmd = msg.cmd;
-    if (cmd === "diag" || cmd === "identify") {
-      const now = this.o.clock.now();
-      const last = this.ranAt[cmd];
-      if (now >= last && now - last < Cmd.BUSY_GAP) {
-        return this.refuse(Refusal.BUSY, cmd + " more often than every 2 s: dropped");
-      }
-      this.ranAt[cmd] = now;
-      if (cmd === "diag") this.actions.diag();
-      else {
-        // The blinking is for someone at the cabinet; whoever sent it over MQTT gets this line.
-        this.o.log("identifying on command: the LED blinks");
-        this.actions.identify();
-      }
-    } else if (cmd === "reboot") {
-      if (!this.verify("reboot", msg, payload)) return false;
-      this.o.log("rebooting on command");
-      this.actions.reboot();
-    } else if (cmd === "set") {
-      if (!this.o.configChanges) {
-        return this.refuse(Refusal.DISABLED, "configuration changes are disabled (remote.configChanges)");
-      }
-      const changes = msg.changes;
-      if (typeof changes !== "object" || changes === null) return this.refuse(Refusal.MALFORMED, "set without changes");
-      if (!this.verify("set", msg, payload)) return false;
-      const errors = this.actions.configure(changes as { [path: string]: unknown });
-      if (errors.length > 0) return this.refuse(0, "set: " + errors.join("; "));
-      this.o.log("configuration changed: " + Object.keys(changes).join(", "));
-    } else {
-      return this.refuse(Refusal.MALFORMED, "unknown command: cmd must be diag, identify, reboot or set");
+    c.ranAt[cmd] = now;
+    if (cmd === "diag") c.actions.diag();
+    else {
+      // The blinking is for someone at the cabinet; whoever sent it over MQTT gets this line.
+      c.o.log("identifying on command: the LED blinks");
+      c.actions.identify();
     }
-    this.accepted++;
-    this.logged = 0;
-    return true;
+  } else if (cmd === "reboot") {
+    if (!verify(c, "reboot", msg, payload)) return false;
+    c.o.log("rebooting on command");
+    c.actions.reboot();
+  } else if (cmd === "set") {
+    if (!c.o.configChanges) {
+      return refuse(c, Refusal.DISABLED, "configuration changes are disabled (remote.configChanges)");
+    }
+    const changes = msg.changes;
+    if (typeof changes !== "object" || changes === null) return refuse(c, Refusal.MALFORMED, "set without changes");
+    if (!verify(c, "set", msg, payload)) return false;
+    const errors = c.actions.configure(changes as { [path: string]: unknown });
+    if (errors.length > 0) return refuse(c, 0, "set: " + errors.join("; "));
+    c.o.log("configuration changed: " + Object.keys(changes).join(", "));
+  } else {
+    return refuse(c, Refusal.MALFORMED, "unknown command: cmd must be diag, identify, reboot or set");
   }
+  c.accepted++;
+  c.logged = 0;
+  return true;
 }

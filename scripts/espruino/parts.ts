@@ -32,6 +32,7 @@ export const PARTS: PartSpec[] = [
   { name: "config validation", module: "lib/config/validate.ts" },
   { name: "config formats", module: "lib/config/formats.ts" },
   { name: "update receiver", module: "lib/update/transfer.ts" },
+  { name: "remote commands", module: "lib/remote/commands.ts" },
   { name: "home assistant discovery", module: "lib/publish/discovery.ts" },
   { name: "dlms decryption and block transfer", module: "lib/dlms/unwrap.ts" },
   { name: "m-bus reader", module: "lib/mbus/frame-reader.ts" },

@@ -1,7 +1,7 @@
 // The device's command handler with a configuration change recorder, for the Espruino-shaped context and the real
 // interpreter (globalThis.__commands): the caller gives the SHA-256 its platform has. Bundled for the device, so
 // it keeps to the language rules of lib/.
-import { CommandHandler } from "../../lib/remote/commands";
+import { Commands, handleCommand } from "../../lib/remote/commands";
 import type { Sha256 } from "../../lib/remote/hmac";
 
 /** Hands payloads (bytes as binary strings), one after the other, to one handler with `secret` for the device
@@ -11,10 +11,10 @@ export function handleCommands(payloads: string[], secret: string, base: string,
   const logs: string[] = [];
   const files: { [name: string]: string } = {};
   let changes: unknown = null;
-  const handler = new CommandHandler({ secret, configChanges: true, base, sha256,
+  const handler: Commands = { accepted: 0, refused: 0, logged: 0, ranAt: {}, o: { secret, configChanges: true, base, sha256,
     clock: { now () { return Date.now(); } },
     store: { readStore (name: string) { return files[name]; }, writeStore (name: string, text: string) { files[name] = text; } },
-    log (text: string) { logs.push(text); } }, {
+    log (text: string) { logs.push(text); } }, actions: {
     diag () { /* not asked */ },
     identify () { /* not asked */ },
     reboot () { /* not asked */ },
@@ -22,8 +22,8 @@ export function handleCommands(payloads: string[], secret: string, base: string,
       changes = c;
       return [];
     },
-  });
-  const accepted = payloads.map(function (payload) { return handler.handle(payload, false); });
+  } };
+  const accepted = payloads.map(function (payload) { return handleCommand(handler, payload, false); });
   return { accepted, changes, logs, stored: files["han.cmdctr"] };
 }
 
