@@ -39,10 +39,17 @@ interface EspruinoE {
   toUint8Array(data: string): Uint8Array;
 }
 
+interface EspruinoAES {
+  /** The ESP32 build has the ECB and CTR modes.
+   *  @espruino AES.encrypt */
+  encrypt(data: Uint8Array, key: Uint8Array, options: { mode: string }): ArrayBuffer;
+}
+
 interface EspruinoCrypto {
   /** Digest of a binary string.
    *  @espruino-untyped libs/crypto/jswrap_crypto.c */
   SHA256(message: string): ArrayBuffer;
+  AES: EspruinoAES;
 }
 
 interface EspruinoSocket {

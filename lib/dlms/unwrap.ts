@@ -32,8 +32,7 @@ export type Unwrap = (info: Uint8Array, start: number, counters: DecoderCounters
 
 /** AES-128 under `key` with Espruino's crypto.AES, ECB: also Smarty P1's (lib/p1/decoder.ts). */
 export function espruinoCipher(key: Uint8Array): BlockCipher {
-  const aes = (require("crypto") as unknown as { AES: { encrypt(data: Uint8Array, key: Uint8Array,
-    options: { mode: string }): ArrayBuffer } }).AES;
+  const aes = require("crypto").AES;
   return function (blocks) { return new Uint8Array(aes.encrypt(blocks, key, { mode: "ECB" })); };
 }
 
