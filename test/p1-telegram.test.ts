@@ -204,3 +204,36 @@ test("unknown objects and malformed lines are counted and kept out of the values
   assert.deepEqual(reading.values, { active_power_import: 500 });
   assert.throws(() => readTelegram("1-0:1.7.0(1*kW)\r\n!"), /no identification line/);
 });
+
+test("a meter's next telegrams are read anew: values, units, identifiers and capture times that change", () => {
+  const telegram = (power: string, unit: string, id: string, gasTime: string, gas: string) => ["/ISK5\\2M550T-1012", "",
+    "0-0:96.1.1(" + id + ")", "1-0:1.7.0(" + power + "*" + unit + ")", "0-1:24.1.0(003)",
+    "0-1:24.2.1(" + gasTime + ")(" + gas + "*m3)", "!"].join("\r\n");
+  const seen = [
+    readTelegram(telegram("01.193", "kW", "4530303034", "260201110000W", "00101.001")).reading,
+    readTelegram(telegram("01.193", "W", "4530303035", "260201110500W", "00101.002")).reading,
+    readTelegram(telegram("02.000", "kW", "4530303035", "260201110500W", "00101.002")).reading,
+    readTelegram(telegram("02.000", "kW", "4530303034", "260201110000W", "00101.001")).reading,
+  ];
+  assert.deepEqual(seen.map((r) => r.values.active_power_import), [1193, 1.193, 2000, 2000]);
+  assert.deepEqual(seen.map((r) => r.meter.id), ["E0004", "E0005", "E0005", "E0004"]);
+  assert.deepEqual(seen.map((r) => r.values.gas_volume), [101.001, 101.002, 101.002, 101.001]);
+  assert.deepEqual(seen.map((r) => r.times && r.times.gas_volume), ["2026-02-01T11:00:00", "2026-02-01T11:05:00",
+    "2026-02-01T11:05:00", "2026-02-01T11:00:00"]);
+  assert.deepEqual(seen.map((r) => r.obis["1-0:1.7.0.255"]), [{ value: 1193, unit: "W" }, { value: 1.193, unit: "W" },
+    { value: 2000, unit: "W" }, { value: 2000, unit: "W" }]);
+  // A unit that is not the quantity's, after one that was, is no value.
+  const wrong = readTelegram(telegram("01.193", "V", "4530303034", "260201110000W", "00101.001"));
+  assert.equal(wrong.reading.values.active_power_import, undefined);
+  assert.equal(wrong.unknown, 1);
+});
+
+test("the objects end at the first line that begins with \"!\", and a \"!\" inside a line ends nothing", () => {
+  const body = ["/ISK5\\2M550T-1012", "", "0-0:96.13.0(a!b)", "1-0:1.7.0(01.193*kW)", "  !", "1-0:2.7.0(00.100*kW)",
+    "!1234"].join("\r\n");
+  const { reading, unknown } = readTelegram(body);
+  assert.deepEqual(reading.values, { active_power_import: 1193 });
+  assert.equal(reading.obis["0-0:96.13.0.255"].value, "a!b");
+  assert.equal(unknown, 0);
+  assert.equal(reading.obis["1-0:2.7.0.255"], undefined);
+});

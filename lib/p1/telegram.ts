@@ -5,7 +5,7 @@
 // sub-meters (gas, water, heat) under their own keys, each with the time the sub-meter captured its value.
 import type { Reading, MeterClock, ObisValue, Unit } from "../reading";
 import { listKind } from "../reading";
-import { obisInfo } from "../obis";
+import { obisMeaning } from "../obis";
 import { daysFromCivil } from "../dlms/cosem-datetime";
 
 /** A telegram as read: the reading, and the lines whose object this reader does not know (kept in `obis` as
@@ -55,27 +55,61 @@ function obisParts(code: string): number[] | null {
   return out;
 }
 
+/** What a code is worked out to once and kept: a telegram repeats its codes every second, and the interpreter
+ *  pays per statement. A measured quantity's has its key and what it last read; any other's, its value groups.
+ *  Short names, each a field only where needed: the device keeps one of these per code. */
+interface Plan {
+  /** "C.D.E" and value groups A, B, C, D, for the objects other than a measured quantity. */
+  cde?: string;
+  a?: number;
+  b?: number;
+  c?: number;
+  d?: number;
+  /** The measured quantity's key and base unit (lib/obis.ts), for A = 1. */
+  key?: string;
+  unit?: Unit;
+  /** The unit last sent with it, and the power of ten that unit is worth in the base unit. */
+  sent?: string;
+  shift?: number;
+  /** The number last read for it and its value: most values stay the same a while. A plan reads its numbers at
+   *  one power of ten, its unit's (forgotten when that changes) or none. */
+  num?: string;
+  v?: number;
+  /** The text last sent with it, and what `by` (hexText, wallTime) made of it. */
+  seen?: string;
+  made?: string | null;
+  by?: (text: string) => string | null;
+}
+
 const enum Codes {
-  /** Codes kept with their keys: more than the longest telegram has; made-up codes cannot grow it past this. */
+  /** Codes kept: more than the longest telegram has; made-up codes cannot grow it past this. */
   SIZE = 48,
 }
-const keys: { [code: string]: string } = {};
+const plans: { [code: string]: Plan } = {};
 let kept = 0;
 
-/** The 6-byte key of lib/obis.ts (obisKey) of a code "A-B:C.D.E", or null when the text is not one; kept for the
- *  first Codes.SIZE codes, since a meter repeats its codes in every telegram. */
-function codeKey(code: string): string | null {
-  const known = keys[code];
-  // A name such as "constructor" finds what every object has, which is no key.
-  if (typeof known === "string") return known;
+/** The plan of a code "A-B:C.D.E" not kept yet, or null when the text is not one; kept for the first Codes.SIZE
+ *  codes. */
+function newPlan(code: string): Plan | null {
   const p = obisParts(code);
   if (p === null) return null;
-  const key = String.fromCharCode(p[0], p[1], p[2], p[3], p[4], 255);
+  // Uncached (lib/obis.ts obisInfo keeps its own): the plan keeps what is needed of it.
+  const meaning = p[0] === 1 ? obisMeaning(code + ".255") : null;
+  const plan: Plan = meaning ? { key: meaning.key, unit: meaning.unit } :
+    { cde: p[2] + "." + p[3] + "." + p[4], a: p[0], b: p[1], c: p[2], d: p[3] };
   if (kept < Codes.SIZE) {
-    keys[code] = key;
+    plans[code] = plan;
     kept++;
   }
-  return key;
+  return plan;
+}
+
+/** The plan of a code, or null when the text is not one. The work for a new code is another function's: the
+ *  interpreter reads past the code it does not run, too. */
+function planOf(code: string): Plan | null {
+  const known = plans[code];
+  // A name such as "constructor" finds what every object has, which is no plan.
+  return known && (known.key || known.cde) ? known : newPlan(code);
 }
 
 /** A decimal number as P1 writes it ("00981.443", unsigned: DSMR's F formats) times 10^shift, exact where the
@@ -126,6 +160,26 @@ function hexText(hex: string): string {
     out += String.fromCharCode(c);
   }
   return out;
+}
+
+/** by(text) for what `p` sent, worked out again only when it changes: an identifier or a capture time is the same
+ *  for a while. */
+function memo(p: Plan, text: string, by: (text: string) => string | null): string | null {
+  if (text !== p.seen || by !== p.by) {
+    p.seen = text;
+    p.by = by;
+    p.made = by(text);
+  }
+  return p.made as string | null;
+}
+
+/** decimal() of what `p` sent, worked out again only when it changes (a plan's power of ten is its own). */
+function numberOf(p: Plan, text: string, shift: number): number {
+  if (text !== p.num) {
+    p.num = text;
+    p.v = decimal(text, shift);
+  }
+  return p.v as number;
 }
 
 /** Local wall time "YYYY-MM-DDThh:mm:ss" of a P1 time stamp "YYMMDDhhmmss" (+ "S" summer or "W" winter time);
@@ -181,106 +235,118 @@ export function readTelegram(text: string): TelegramResult {
   let code = "";
   let groups: string[] = [];
 
-  const put = function (at: string, value: number | string, unit: Unit): void {
-    reading.obis[at + ".255"] = { value, unit } as ObisValue;
+  const obis = reading.obis;
+  const put = function (value: number | string, unit: Unit): void {
+    obis[code + ".255"] = { value, unit } as ObisValue;
   };
 
-  /** The object `code` with its `groups`, once all its lines are in. */
-  const take = function (): void {
-    const key = codeKey(code);
-    const first = groups.length > 0 ? groups[0] : "";
-    if (key === null) {
-      unknown++;
-      return;
-    }
-    const a = key.charCodeAt(0), b = key.charCodeAt(1), c = key.charCodeAt(2), d = key.charCodeAt(3);
-    const cde = c + "." + d + "." + key.charCodeAt(4);
-    const star = first.indexOf("*");
-    const number = star < 0 ? first : first.substr(0, star);
-    const unit = star < 0 ? "" : first.substr(star + 1);
+  /** The objects other than a measured quantity: true once `p` has been put. */
+  const other = function (p: Plan, first: string, number: string): boolean {
+    const a = p.a, b = p.b as number, c = p.c, d = p.d, cde = p.cde as string;
     if (a === 1) {
-      // Worked out once per code and kept (lib/obis.ts).
-      const meaning = obisInfo(key);
-      const shift = !meaning.key ? NaN : meaning.unit ? shiftOf(unit, meaning.unit) : unit ? NaN : 0;
-      const v = decimal(number, shift);
-      if (meaning.key && groups.length === 1 && !isNaN(v)) {
-        values[meaning.key] = v;
-        put(code, v, meaning.unit || null);
-        return;
-      }
       if (cde === "0.2.8" && groups.length === 1) {
         reading.meter.list_version = first;
-        put(code, first, null);
-        return;
+        put(first, null);
+        return true;
       }
       // Voltage sags and swells per phase (32/52/72.32.0, .36.0), and the power failure log.
       if (d === 32 || d === 36 || cde === "99.97.0") {
-        put(code, groups.length === 1 ? decimal(first, 0) : groups.join(" ").split("*").join(" "), null);
-        return;
+        put(groups.length === 1 ? numberOf(p, first, 0) : groups.join(" ").split("*").join(" "), null);
+        return true;
       }
     } else if (a === 0 && b === 0) {
       if (cde === "1.0.0") {
         reading.clock = clockOf(first);
-        put(code, first, null);
-        return;
+        put(first, null);
+        return true;
       }
       // The equipment identifier; meters without one (Luxembourg's) name themselves by their logical device name.
       if (cde === "96.1.1" || ((cde === "42.0.0" || cde === "96.1.0") && reading.meter.id === null)) {
-        reading.meter.id = hexText(first);
-        put(code, reading.meter.id, null);
-        return;
+        reading.meter.id = memo(p, first, hexText) as string;
+        put(reading.meter.id, null);
+        return true;
       }
       if (KNOWN.indexOf(" " + cde + " ") >= 0 && groups.length === 1) {
-        const n = decimal(number, 0);
-        put(code, cde.indexOf("96.13.") === 0 ? hexText(first) : isNaN(n) ? first : n, null);
-        return;
+        const n = numberOf(p, number, 0);
+        put(cde.indexOf("96.13.") === 0 ? (memo(p, first, hexText) as string) : isNaN(n) ? first : n, null);
+        return true;
       }
     } else if (a === 0 && b >= 1 && b <= 4 && (c === 24 || cde === "96.1.0")) {
       const ch = channels[b] || { type: -1, value: NaN, unit: "", time: "" };
       channels[b] = ch;
       if (cde === "24.1.0") {
-        ch.type = decimal(first, 0);
-        put(code, ch.type, null);
-        return;
+        ch.type = numberOf(p, first, 0);
+        put(ch.type, null);
+        return true;
       }
       if (cde === "96.1.0") {
-        put(code, hexText(first), null);
-        return;
+        put(memo(p, first, hexText) as string, null);
+        return true;
       }
       // DSMR 4/5: (capture time)(value*unit). DSMR 2.2/3's 24.3.0: (time)(08)(60)(1)(0-n:24.2.1)(unit) (value).
       const old = cde === "24.3.0" && groups.length === 7;
       const valueText = old ? groups[6] : groups.length === 2 ? groups[1] : "";
       const valueStar = valueText.indexOf("*");
       const valueUnit = old ? groups[5] : valueStar < 0 ? "" : valueText.substr(valueStar + 1);
-      const v = decimal(valueStar < 0 ? valueText : valueText.substr(0, valueStar), 0);
-      const time = wallTime(first);
+      const v = numberOf(p, valueStar < 0 ? valueText : valueText.substr(0, valueStar), 0);
+      const time = memo(p, first, wallTime);
       if ((old || (d === 2 && groups.length === 2)) && !isNaN(v) && time !== null) {
         ch.value = v;
         ch.unit = valueUnit === "m3" || valueUnit === "GJ" ? valueUnit : "";
         ch.time = time;
-        put(code, v, (ch.unit || null) as Unit);
-        return;
+        put(v, (ch.unit || null) as Unit);
+        return true;
       }
       if (cde === "24.4.0" && groups.length === 1) {
-        put(code, decimal(first, 0), null);
+        put(numberOf(p, first, 0), null);
+        return true;
+      }
+    }
+    return false;
+  };
+
+  /** The object `code` with its `groups`, when it is not a measured quantity read as such. */
+  const takeOther = function (p: Plan | null): void {
+    if (p === null) {
+      unknown++;
+      return;
+    }
+    const first = groups.length > 0 ? groups[0] : "";
+    const star = first.indexOf("*");
+    if (p.key || !other(p, first, star < 0 ? first : first.substr(0, star))) {
+      unknown++;
+      put(groups.join(""), null);
+    }
+  };
+
+  /** The object `code` with its `groups`, once all its lines are in. A measured quantity, by far the most lines,
+   *  is read here; its unit's worth is looked at only when the unit changes. */
+  const take = function (): void {
+    const p = planOf(code);
+    if (p !== null && p.key && groups.length === 1) {
+      const g = groups[0];
+      const star = g.indexOf("*");
+      const unit = star < 0 ? "" : g.substr(star + 1);
+      if (unit !== p.sent) {
+        p.sent = unit;
+        p.shift = p.unit ? shiftOf(unit, p.unit) : unit ? NaN : 0;
+        p.num = undefined;
+      }
+      const v = numberOf(p, star < 0 ? g : g.substr(0, star), p.shift as number);
+      if (v === v) {
+        values[p.key] = v;
+        obis[code + ".255"] = { value: v, unit: p.unit as Unit };
         return;
       }
     }
-    unknown++;
-    put(code, groups.join(""), null);
+    takeOther(p);
   };
 
-  let at = end + 1;
-  while (at < text.length) {
-    let stop = text.indexOf("\n", at);
-    if (stop < 0) stop = text.length;
-    const line = text.substring(at, stop).trim();
-    at = stop + 1;
-    if (line.charAt(0) === "!") break;
-    const open = line.indexOf("(");
+  /** A line other than an object with one group on one line: the end, a continuation, several groups. */
+  const otherLine = function (line: string, open: number): void {
     if (open < 0) {
       if (line) unknown++;
-      continue;
+      return;
     }
     if (open > 0) {
       if (code) take();
@@ -288,7 +354,7 @@ export function readTelegram(text: string): TelegramResult {
       groups = [];
     } else if (!code) {
       unknown++;
-      continue;
+      return;
     }
     // "(a)(b*u)..." -> a, b*u, ...; a group without its ")" makes the object unreadable.
     let g = open;
@@ -296,10 +362,34 @@ export function readTelegram(text: string): TelegramResult {
       const close = line.indexOf(")", g);
       if (line.charAt(g) !== "(" || close < 0) {
         code = "?";
-        break;
+        return;
       }
       groups.push(line.substring(g + 1, close));
       g = close + 1;
+    }
+  };
+
+  // The objects end at the first line that begins with "!": cut there once, natively, rather than look at every
+  // line's first character.
+  let stop = text.length;
+  for (let k = text.indexOf("!", end + 1); k >= 0; k = text.indexOf("!", k + 1)) {
+    const start = text.lastIndexOf("\n", k);
+    if (text.substring(start + 1, k).trim() === "") {
+      stop = start;
+      break;
+    }
+  }
+  // Split once, natively: most lines are then an object with one group, read without a loop.
+  const lines = text.substring(end + 1, stop).split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    const open = line.indexOf("(");
+    if (open > 0 && line.indexOf(")", open) === line.length - 1) {
+      if (code) take();
+      code = line.substr(0, open);
+      groups = [line.substring(open + 1, line.length - 1)];
+    } else {
+      otherLine(line, open);
     }
   }
   if (code) take();
