@@ -248,7 +248,13 @@ export async function benchCpu(options: { rounds?: number; keepGoing?: boolean; 
     "yardstick:__yard,settle:function(){process.memory();},report:function(l){print(l);}});";
   const out = await runFromStorage(found, bundle, files, script, "CPU-END");
   const results: CpuSetResult[] = [];
-  for (const line of out.split(/\r?\n/)) if (line.startsWith("CPU-SET ")) results.push(JSON.parse(line.slice(8)));
+  let readings: unknown[] = [];
+  for (const line of out.split(/\r?\n/)) {
+    if (line.startsWith("CPU-READING ")) readings.push(JSON.parse(line.slice(12)));
+    if (!line.startsWith("CPU-SET ")) continue;
+    results.push(Object.assign(JSON.parse(line.slice(8)), { readings }));
+    readings = [];
+  }
   if (results.length !== chosen.length) throw new Error(`incomplete output:\n${out.slice(-3000)}`);
   const mismatches: string[] = [];
   const rows = results.map((r, i) => {
