@@ -116,7 +116,7 @@ async function onInterpreter(broker: Broker, recorder: Recorder, frames: SentFra
   const board = (await bootReal(JSON.parse(deviceConfig(broker.port, id)))).board;
   try {
     await recorder.waitFor(cameOnline(recorder, 0, "han/" + id), "status online", 20000);
-    const code = await board.evaluate("HAN_CODE_VARS") as number;
+    const code = await board.inspect("HAN_CODE_VARS") as number;
     const start = Date.now();
     for (const f of frames) {
       await delay(start + f.sentAt - METER_START - Date.now());

@@ -90,7 +90,7 @@ describe("parts on the real interpreter", () => {
       const atBoot = await partsRead(board);
       assert.deepEqual(atBoot.map((p) => p.name), ["the firmware's script", "stored configuration", "config formats",
         "insights"]);
-      const [code, now] = await board.evaluate("[HAN_CODE_VARS-__shimVars,process.memory().usage-__shimVars]") as number[];
+      const [code, now] = await board.inspect("[HAN_CODE_VARS-__shimVars,process.memory().usage-__shimVars]") as number[];
       await publishTo("mqtt://127.0.0.1:" + broker.port, "han/" + id + "/update", JSON.stringify({ op: "status", id: 7 }));
       await recorder.waitFor(() => recorder.on("han/" + id + "/update/state").some((m) => JSON.parse(m.payload).id === 7),
         "the answer to status", 20000);

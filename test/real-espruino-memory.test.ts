@@ -26,7 +26,7 @@ describe("the firmware's variables on the real interpreter", () => {
     const board = (await bootReal(JSON.parse(deviceConfig(shared.broker().port, "real-memory")))).board;
     try {
       await recorder.waitFor(cameOnline(recorder, 0, base), "status online", 20000);
-      const [shim, code] = await board.evaluate("[__shimVars,HAN_CODE_VARS]") as [number, number];
+      const [shim, code] = await board.inspect("[__shimVars,HAN_CODE_VARS]") as [number, number];
       const sent = await runMeter(board, { maker: "aidon", phases: 3, wires: 4, country: "NO", seed: 8 }, MINUTE);
       const steady = (await board.memory()).usage - shim;
       console.log("real-espruino-memory: code " + (code - shim) + " variables, steady " + steady + " variables " +
