@@ -284,8 +284,9 @@ export class RealBoard {
   }
 
   /** evaluate() of an expression without side effects, typed again when no answer comes: in full test runs the
-   *  console has been seen to answer nothing to a line typed just after the firmware came online, and it is not
-   *  known whether the line or the answer was lost. Rejects after `tries` silences, saying so. */
+   *  console has been seen to answer nothing to a line typed just after the firmware came online. The Linux
+   *  build reads the console in a thread of its own, which shares the event buffer with the interpreter without a
+   *  lock, so a typed line may be lost. Rejects after `tries` silences, each said on stderr. */
   async inspect(expression: string, tries = 3): Promise<unknown> {
     for (let attempt = 1; ; attempt++) {
       try {
