@@ -110,7 +110,7 @@ function stateTopic(key: string, diagnostic: boolean): string {
 }
 
 /** The retained config topic of an entity of `owner` (a meterId, or the dongle's id). */
-export function configTopic(prefix: string, owner: string, key: string): string {
+function configTopic(prefix: string, owner: string, key: string): string {
   return prefix + "/sensor/" + owner + "/" + key + "/config";
 }
 

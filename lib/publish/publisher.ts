@@ -11,7 +11,7 @@ import {
 } from "./payloads";
 import { EnergyGuard, EnergyStore } from "./energy-guard";
 import { hourLabel, hourState, HourState } from "./hour-label";
-import { discoveryMessage, diagnosticKeys, configTopic, meterId } from "./discovery";
+import { discoveryMessage, diagnosticKeys, meterId } from "./discovery";
 import type { InsightFeatures } from "../insights/index";
 
 /** The MQTT client as the publisher sees it. */
@@ -297,17 +297,14 @@ export class Publisher {
       const key = self.pending.shift();
       if (key === undefined || !self.meter) return;
       const o = self.o;
-      const old = self.old as string;
-      const insight = key.charAt(0) === "*" || key.substr(0, 2) === "-*";
-      // An empty retained config removes the entity, and Home Assistant the device with its last entity. An
-      // insight's config topic says sensor or binary_sensor besides its owner: the replaced meter's is the one the
-      // current meter's has, under the old owner.
-      let msg = key.charAt(0) === "-" && !insight ? { topic: configTopic(o.discoveryPrefix, old, key.substr(1)),
-        payload: "" } : discoveryMessage({ prefix: o.discoveryPrefix, base: o.base, deviceId: o.deviceId,
-        firmwareVersion: o.firmwareVersion, meter: self.meter, insights: o.insights }, insight ? key.substr(key.indexOf("*")) :
-        key);
-      if (msg && key.charAt(0) === "-" && insight) {
-        msg = { topic: msg.topic.replace("/" + meterId(self.meter, o.deviceId) + "/", "/" + old + "/"), payload: "" };
+      const removal = key.charAt(0) === "-";
+      let msg = discoveryMessage({ prefix: o.discoveryPrefix, base: o.base, deviceId: o.deviceId,
+        firmwareVersion: o.firmwareVersion, meter: self.meter, insights: o.insights }, removal ? key.substr(1) : key);
+      // An empty retained config removes the entity, and Home Assistant the device with its last entity. The
+      // replaced meter's config topic is the current meter's (sensor or binary_sensor) under the old owner.
+      if (msg && removal) {
+        msg = { topic: msg.topic.replace("/" + meterId(self.meter, o.deviceId) + "/", "/" + self.old + "/"),
+          payload: "" };
       }
       if (msg) self.sink.publish(msg.topic, msg.payload, { qos: 1, retain: true, keep: false });
       if (msg && key.charAt(0) === "*") {
