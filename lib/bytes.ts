@@ -8,10 +8,16 @@ export function toBytes(chunk: string | Uint8Array): Uint8Array {
   return out;
 }
 
-/** The inverse: bytes as a binary string, one char per byte (as Espruino's sockets and strings hold them). One
- *  native call per 256 bytes rather than an interpreted step per byte: Espruino's apply takes at most 256
- *  arguments, and its subarray does not stop at the end by itself. */
+/** Espruino's E, where the code runs in it (on the device, in the emulator); Node has none. */
+declare const E: { toString(bytes: Uint8Array): string | undefined } | undefined;
+
+/** The inverse: bytes as a binary string, one char per byte (as Espruino's sockets and strings hold them). In
+ *  Espruino one native call (E.toString), which gives no string when memory is short; else one native call per
+ *  256 bytes rather than an interpreted step per byte: Espruino's apply takes at most 256 arguments, and its
+ *  subarray does not stop at the end by itself. */
 export function toBinaryString(bytes: Uint8Array): string {
+  const whole = typeof E === "undefined" ? undefined : E.toString(bytes);
+  if (typeof whole === "string") return whole;
   let s = "";
   for (let i = 0; i < bytes.length; i += 256) {
     s += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(i + 256, bytes.length)) as unknown as number[]);

@@ -37,16 +37,6 @@ export interface P1ReaderOptions {
   maxTelegram?: number;
 }
 
-/** Espruino's E, where the code runs in it (on the device, in the emulator); Node has none. */
-declare const E: { toString(bytes: Uint8Array): string | undefined } | undefined;
-
-/** The bytes as a binary string: in Espruino one native call (E.toString), which costs the interpreter a
- *  fraction of toBinaryString's calls with 256 arguments each; it gives no string when memory is short. */
-function stringOf(bytes: Uint8Array): string {
-  const s = typeof E === "undefined" ? undefined : E.toString(bytes);
-  return typeof s === "string" ? s : toBinaryString(bytes);
-}
-
 let table: Uint16Array | null = null;
 
 /** CRC-16/ARC (polynomial 0x8005 reflected, 0xA001; initial value 0; no final XOR) of bytes[start .. end), the
@@ -217,7 +207,7 @@ export class P1TelegramReader {
       const b = this.buf;
       const from = this.scanned;
       // Searched as a string: a string's indexOf costs the interpreter a fraction of a typed array's.
-      const part = stringOf(b.subarray(from, this.len));
+      const part = toBinaryString(b.subarray(from, this.len));
       const bang = part.indexOf("!");
       const slash = part.indexOf("/");
       if (slash >= 0 && (bang < 0 || slash < bang)) {
@@ -269,7 +259,7 @@ export class P1TelegramReader {
     }
     if (ok) {
       c.frames_ok++;
-      this.onTelegram(stringOf(this.buf.subarray(0, end)));
+      this.onTelegram(toBinaryString(this.buf.subarray(0, end)));
     }
     this.eol = 2;
     this.resync(end);
